@@ -1,0 +1,54 @@
+"""Day boundaries in America/New_York (AMB-2, CAL-4) and parsing of WHEN arguments."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from cpniguard.errors import InvalidInput
+
+EASTERN = ZoneInfo("America/New_York")
+
+
+def start_of_day(day: date) -> datetime:
+    """The first instant of `day` in Eastern time, as UTC."""
+    return datetime.combine(day, time.min, tzinfo=EASTERN).astimezone(UTC)
+
+
+def eastern_date(at: datetime) -> date:
+    """The calendar date in Eastern time of an aware instant."""
+    return at.astimezone(EASTERN).date()
+
+
+def add_days(day: date, days: int) -> date:
+    return day + timedelta(days=days)
+
+
+def add_years(day: date, years: int) -> date:
+    """Same day `years` later; 29 February falls back to 28 February (the earlier, stricter day)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def parse_when(text: str) -> datetime:
+    """An ISO 8601 date or date-time. A date means the start of that day in Eastern time;
+    a date-time without an offset is read as Eastern time."""
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            return start_of_day(date.fromisoformat(raw))
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"not an ISO 8601 date or date-time: {text!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=EASTERN)
+    return parsed.astimezone(UTC)
+
+
+def as_utc(at: datetime) -> datetime:
+    """An aware datetime in UTC; a naive one is taken to be UTC already (as stored)."""
+    if at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)

@@ -1,0 +1,93 @@
+"""`cpniguard init`, `cpniguard serve` and `cpniguard api-keys ...`."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from cpniguard.access.service import create_api_key, list_api_keys, revoke_api_key
+from cpniguard.bootstrap import ensure_signing_key
+from cpniguard.cli.common import JSON_OPTION, emit, state
+from cpniguard.db.migrate import upgrade
+from cpniguard.views import iso
+
+api_keys = typer.Typer(no_args_is_help=True, help="API keys for calling systems (stored hashed).")
+
+
+def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Create or upgrade the database schema to the newest revision; make the audit signing key."""
+    app = state(ctx).app(migrated=False)
+    made_key = ensure_signing_key(app.settings)
+    revision = upgrade(app.engine)
+    emit(
+        {
+            "database": app.engine.url.render_as_string(hide_password=True),
+            "revision": revision,
+            "audit_key_created": made_key,
+        },
+        as_json,
+    )
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(None, "--host"),
+    port: int | None = typer.Option(None, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="API processes."),
+) -> None:
+    """Serve the REST API (docs at /docs) with uvicorn."""
+    import uvicorn
+
+    st = state(ctx)
+    app = st.app()
+    if st.database_url:  # the worker processes build their own app from the environment
+        os.environ["CPNIGUARD_DATABASE_URL"] = st.database_url
+    uvicorn.run(
+        "cpniguard.api.app:create_app_from_environment",
+        factory=True,
+        host=host or app.settings.host,
+        port=port or app.settings.port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@api_keys.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Who will use the key, e.g. billing-system."),
+    scope: list[str] = typer.Option(["read", "decide"], "--scope", help="read, write, decide, audit, admin."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a key; its secret is printed once and stored only as a digest."""
+    st = state(ctx)
+    app = st.app()
+    key, secret = create_api_key(app.uow(), app.clock, st.actor(), name, frozenset(scope))
+    emit({"name": key.name, "scopes": sorted(key.scopes), "key": secret}, as_json)
+
+
+@api_keys.command("list")
+def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    app = state(ctx).app()
+    emit(
+        [
+            {
+                "name": k.name,
+                "scopes": sorted(k.scopes),
+                "created_at": iso(k.created_at),
+                "revoked_at": iso(k.revoked_at),
+            }
+            for k in list_api_keys(app.uow())
+        ],
+        as_json,
+    )
+
+
+@api_keys.command("revoke")
+def revoke(ctx: typer.Context, name: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
+    st = state(ctx)
+    app = st.app()
+    key = revoke_api_key(app.uow(), app.clock, st.actor(), name)
+    emit({"name": key.name, "revoked": True}, as_json)

@@ -1,0 +1,121 @@
+"""`cpniguard consent ...`, `cpniguard check` and `cpniguard check-batch`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
+from cpniguard.consent.model import Channel, ConsentEventKind
+from cpniguard.consent.service import rebuild_state, record_event, show_consent
+from cpniguard.customers.model import ServiceCategory, parse_enum
+from cpniguard.decisions.model import Request, parse_purpose
+from cpniguard.decisions.service import check, check_batch
+from cpniguard.errors import InvalidInput
+from cpniguard.ids import CustomerId, parse_customer_id
+from cpniguard.views import batch_view, consent_view, decision_view, event_view, state_view
+
+consent = typer.Typer(no_args_is_help=True, help="The consent ledger: record events, read approvals.")
+
+RECORDABLE = [k.value for k in ConsentEventKind]
+
+
+@consent.command("record")
+def record(
+    ctx: typer.Context,
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    event: str = typer.Argument(..., metavar="EVENT", help=f"One of: {', '.join(RECORDABLE)}."),
+    channel: str = typer.Option(..., "--channel", help="email, mail, web, phone, sms or in-person."),
+    evidence: str = typer.Option("", "--evidence", help="Where the proof is (message id, recording, form)."),
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Append a consent event; the derived approvals are printed."""
+    st = state(ctx)
+    app = st.app()
+    kind = parse_enum(ConsentEventKind, event, "consent event")
+    stored, derived = record_event(
+        app.uow(),
+        app.clock,
+        st.actor(),
+        parse_customer_id(customer_id),
+        kind,
+        parse_enum(Channel, channel, "channel"),
+        at=when(at, app),
+        evidence=evidence,
+    )
+    now = app.clock.now()
+    emit({"event": event_view(stored), "customer": customer_id, "approvals": state_view(derived, now)}, as_json)
+
+
+@consent.command("show")
+def show(
+    ctx: typer.Context,
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The approvals in force at a moment (now by default) and the history up to it."""
+    app = state(ctx).app()
+    emit(consent_view(show_consent(app.uow(), parse_customer_id(customer_id), when(at, app))), as_json)
+
+
+@consent.command("rebuild")
+def rebuild(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Re-derive the current-state table from the events; reports rows that differed."""
+    st = state(ctx)
+    app = st.app()
+    emit({"differed": rebuild_state(app.uow(), app.clock, st.actor())}, as_json)
+
+
+def _request(purpose: str, reference: str | None, offer: str | None) -> Request:
+    category = parse_enum(ServiceCategory, offer, "offer category") if offer else None
+    return Request(parse_purpose(purpose), reference, category)
+
+
+def check_command(
+    ctx: typer.Context,
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    purpose: str = typer.Option(..., "--purpose", help="provide-service, billing, marketing-communications, ..."),
+    reference: str | None = typer.Option(None, "--reference", help="legal-process: the order or subpoena."),
+    offer: str | None = typer.Option(None, "--offer", help="marketing-subscribed: the service category offered."),
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """May CPNI of this customer be used for this purpose? Recorded in the audit ledger."""
+    st = state(ctx)
+    app = st.app()
+    moment = when(at, app)
+    decision = check(
+        app.uow(), app.clock, st.actor(), parse_customer_id(customer_id), _request(purpose, reference, offer), at=moment
+    )
+    emit(decision_view(decision, customer_id, moment), as_json)
+
+
+def check_batch_command(
+    ctx: typer.Context,
+    purpose: str = typer.Option(..., "--purpose"),
+    reference: str | None = typer.Option(None, "--reference"),
+    offer: str | None = typer.Option(None, "--offer"),
+    ids_file: Path | None = typer.Option(None, "--ids-file", help="One customer id a line; all customers if absent."),
+    with_ids: bool = typer.Option(False, "--with-ids", help="List the allowed customers too."),
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Decide for many customers at once (set-based); counts denials by reason."""
+    st = state(ctx)
+    app = st.app()
+    moment = when(at, app)
+    customers = _read_ids(ids_file) if ids_file else None
+    request = _request(purpose, reference, offer)
+    outcome = check_batch(app.uow(), app.clock, st.actor(), request, at=moment, customers=customers)
+    emit(batch_view(outcome, request.purpose.value, moment, with_ids), as_json)
+
+
+def _read_ids(path: Path) -> list[CustomerId]:
+    try:
+        lines = path.read_text().split()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    return [parse_customer_id(line) for line in lines]

@@ -1,0 +1,68 @@
+"""The `cpniguard` command. Entry points parse, call one service function and render."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from typer.exceptions import TyperException
+
+from cpniguard.cli import admin, audit, consent, registry
+from cpniguard.cli.common import State, fail
+from cpniguard.errors import DomainError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="cpniguard: CPNI consent, the purpose gate and the audit ledger for a carrier.",
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="SQLAlchemy URL; default CPNIGUARD_DATABASE_URL or sqlite:///cpniguard.db."
+    ),
+) -> None:
+    ctx.obj = State(database_url)
+
+
+app.command("init")(admin.init)
+app.command("serve")(admin.serve)
+app.command("check")(consent.check_command)
+app.command("check-batch")(consent.check_batch_command)
+app.command("classification")(registry.classification)
+app.add_typer(registry.customers, name="customers")
+app.add_typer(consent.consent, name="consent")
+app.add_typer(audit.audit, name="audit")
+app.add_typer(admin.api_keys, name="api-keys")
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Runs the command; a refusal is one line on stderr and exit 2, never a traceback."""
+    try:
+        app(args=argv, prog_name="cpniguard", standalone_mode=False)
+    except DomainError as exc:
+        fail(str(exc))
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        fail("aborted")
+    except TyperException as exc:  # usage errors: unknown command, missing or bad option
+        fail(_message(exc))
+    except ArgumentError as exc:
+        fail(f"bad database URL: {exc}")
+    except SQLAlchemyError as exc:
+        fail(f"database error: {getattr(exc, 'orig', None) or exc}".splitlines()[0], code=1)
+    except KeyboardInterrupt:
+        fail("interrupted", code=130)
+    sys.exit(0)
+
+
+def _message(exc: TyperException) -> str:
+    format_message = getattr(exc, "format_message", None)
+    text = format_message() if callable(format_message) else str(exc)
+    return " ".join(str(text).split())

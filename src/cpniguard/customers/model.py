@@ -1,0 +1,178 @@
+"""Customers, the services they buy, and their contacts of record (DEF-5, DEF-6, DEF-10)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+import email_validator
+import phonenumbers
+
+from cpniguard.errors import InvalidInput
+from cpniguard.ids import CustomerId, new_id
+
+E = TypeVar("E", bound=StrEnum)
+
+# DEF-5: an address is "of record" only once it has been on the account this long.
+ADDRESS_OF_RECORD_TENURE = timedelta(days=30)
+
+
+class CustomerKind(StrEnum):
+    RESIDENTIAL = "residential"
+    BUSINESS = "business"
+
+
+class Language(StrEnum):
+    EN = "en"
+    DE = "de"
+
+
+class ListingStatus(StrEnum):
+    """AMB-6: only a published listing is subscriber list information."""
+
+    PUBLISHED = "published"
+    NON_PUBLISHED = "non-published"
+    UNLISTED = "unlisted"
+
+
+class ServiceCategory(StrEnum):
+    LOCAL = "local"
+    LONG_DISTANCE = "long-distance"
+    WIRELESS = "wireless"
+    INTERCONNECTED_VOIP = "interconnected-voip"
+    UCAAS = "ucaas"
+    SIP_TRUNK = "sip-trunk"
+    VOICEMAIL = "voicemail"
+    CALL_FEATURES = "call-features"
+    INTERNET_ACCESS = "internet-access"
+
+
+# USE-2: the total service approach groups services into the categories of 64.2005(a).
+SERVICE_BUCKET: dict[ServiceCategory, str] = {
+    ServiceCategory.LOCAL: "local",
+    ServiceCategory.LONG_DISTANCE: "interexchange",
+    ServiceCategory.WIRELESS: "cmrs",
+    ServiceCategory.INTERCONNECTED_VOIP: "voip",
+    ServiceCategory.UCAAS: "voip",
+    ServiceCategory.SIP_TRUNK: "voip",
+    ServiceCategory.VOICEMAIL: "information",
+    ServiceCategory.CALL_FEATURES: "information",
+    ServiceCategory.INTERNET_ACCESS: "information",
+}
+
+
+class ContactKind(StrEnum):
+    TELEPHONE = "telephone"
+    EMAIL = "email"
+    POSTAL = "postal"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A contact point on the account, with the time it was added and removed."""
+
+    id: uuid.UUID
+    customer_id: CustomerId
+    kind: ContactKind
+    value: str
+    added_at: datetime
+    removed_at: datetime | None = None
+
+    def on_account(self, at: datetime) -> bool:
+        return self.added_at <= at and (self.removed_at is None or at < self.removed_at)
+
+    def of_record(self, at: datetime) -> bool:
+        """DEF-5: addresses need 30 days of tenure; DEF-6: a telephone number of record is
+        the number of the service itself, so it counts from the moment it is on the account."""
+        if not self.on_account(at):
+            return False
+        if self.kind is ContactKind.TELEPHONE:
+            return True
+        return at - self.added_at >= ADDRESS_OF_RECORD_TENURE
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: uuid.UUID
+    customer_id: CustomerId
+    category: ServiceCategory
+    added_at: datetime
+    telephone_number: str | None = None
+    removed_at: datetime | None = None
+
+    def active(self, at: datetime) -> bool:
+        return self.added_at <= at and (self.removed_at is None or at < self.removed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: CustomerId
+    name: str
+    kind: CustomerKind
+    language: Language
+    created_at: datetime
+    listing_status: ListingStatus = ListingStatus.NON_PUBLISHED
+    services: tuple[Service, ...] = field(default=())
+    contacts: tuple[Contact, ...] = field(default=())
+
+    def contacts_of_record(self, at: datetime, kind: ContactKind | None = None) -> list[Contact]:
+        return [c for c in self.contacts if c.of_record(at) and (kind is None or c.kind is kind)]
+
+    def subscribed_categories(self, at: datetime) -> frozenset[ServiceCategory]:
+        return frozenset(s.category for s in self.services if s.active(at))
+
+    def with_parts(self, services: tuple[Service, ...], contacts: tuple[Contact, ...]) -> Customer:
+        return replace(self, services=services, contacts=contacts)
+
+
+def normalise_telephone_number(text: str) -> str:
+    """An E.164 number, validated by libphonenumber; anything else is refused."""
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(f"not an E.164 telephone number: {text!r}") from None
+    if not text.strip().startswith("+") or not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"not a valid E.164 telephone number: {text!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(text: str) -> str:
+    try:
+        info = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidInput(f"not a valid email address: {text!r} ({exc})") from None
+    return str(info.normalized)
+
+
+def normalise_postal_address(text: str) -> str:
+    cleaned = " ".join(text.split())
+    if len(cleaned) < 5:
+        raise InvalidInput(f"postal address too short: {text!r}")
+    return cleaned
+
+
+def normalise_name(text: str) -> str:
+    cleaned = " ".join(text.split())
+    if not cleaned or len(cleaned) > 200:
+        raise InvalidInput("a customer name must have 1 to 200 characters")
+    return cleaned
+
+
+def parse_enum(enum: type[E], text: str, what: str) -> E:
+    try:
+        return enum(text)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidInput(f"unknown {what} {text!r} (one of: {allowed})") from None
+
+
+def new_contact(customer: CustomerId, kind: ContactKind, value: str, at: datetime) -> Contact:
+    normalise = {
+        ContactKind.TELEPHONE: normalise_telephone_number,
+        ContactKind.EMAIL: normalise_email,
+        ContactKind.POSTAL: normalise_postal_address,
+    }[kind]
+    return Contact(new_id(), customer, kind, normalise(value), at)

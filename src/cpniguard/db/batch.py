@@ -1,0 +1,135 @@
+"""The gate's set-based form: one SQL statement decides for every customer at once.
+
+The CASE expressions below restate decisions/model.py in SQL; a test runs both on the same
+random ledgers and requires the same answers. Customers whose consent changed after `at`
+cannot be read from the current-state table; they are folded from their events instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, case, exists, func, literal, null, or_, select
+
+from cpniguard.consent.model import fold
+from cpniguard.customers.model import SERVICE_BUCKET, ServiceCategory
+from cpniguard.db import tables as t
+from cpniguard.db.consent_repo import SqlConsentRepository
+from cpniguard.db.customer_repo import SqlCustomerRepository
+from cpniguard.decisions.model import CustomerFacts, Purpose, Request, decide
+from cpniguard.ids import CustomerId
+from cpniguard.ports import BatchOutcome
+
+CHUNK = 900  # ids per IN (...) list, under SQLite's bound-parameter limit
+
+s = t.consent_state.c
+c = t.customers.c
+
+
+def _reason(purpose: Purpose, at: datetime, offer_bucket: str | None, reference: str | None) -> ColumnElement[Any]:
+    objection = s.objection_since.is_not(None)
+    opt_in = s.opt_in_since.is_not(None)
+    presumed = and_(s.presumed_from <= at, s.renotice_due > at)
+    overdue = s.renotice_due <= at
+    if purpose is Purpose.MARKETING_COMMUNICATIONS:
+        return case(
+            (objection, literal("customer objected")),
+            (opt_in, null()),
+            (presumed, null()),
+            (overdue, literal("opt-out notice overdue")),
+            else_=literal("no approval on record"),
+        )
+    if purpose is Purpose.MARKETING_THIRD_PARTY:
+        return case((objection, literal("customer objected")), (opt_in, null()), else_=literal("opt-in required"))
+    if purpose is Purpose.MARKETING_SUBSCRIBED:
+        return case(
+            (objection, literal("customer objected")),
+            (~_buys(at, offer_bucket), literal("offer outside subscribed categories")),
+            else_=null(),
+        )
+    if purpose is Purpose.DIRECTORY_PUBLISHING:
+        return case((c.listing_status == "published", null()), else_=literal("listing not published"))
+    if purpose is Purpose.LEGAL_PROCESS and not (reference and reference.strip()):
+        return literal("legal process needs a reference to the order or subpoena")
+    return null()
+
+
+def _buys(at: datetime, offer_bucket: str | None) -> ColumnElement[bool]:
+    sv = t.services.c
+    active = and_(sv.customer_id == c.id, sv.added_at <= at, or_(sv.removed_at.is_(None), sv.removed_at > at))
+    if offer_bucket is not None:
+        in_bucket = [cat.value for cat, bucket in SERVICE_BUCKET.items() if bucket == offer_bucket]
+        active = and_(active, sv.category.in_(in_bucket))
+    return exists().where(active)
+
+
+class SqlBatchDecisions:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def decide(
+        self,
+        purpose: str,
+        at: datetime,
+        customers: Iterable[uuid.UUID] | None,
+        offer: ServiceCategory | None = None,
+        reference: str | None = None,
+    ) -> BatchOutcome:
+        gate = Purpose(purpose)
+        offer_bucket = SERVICE_BUCKET[offer] if offer else None
+        reason = _reason(gate, at, offer_bucket, reference).label("reason")
+        current = or_(s.last_event_at.is_(None), s.last_event_at <= at)
+        base = select(c.id, reason).select_from(t.customers.outerjoin(t.consent_state)).where(c.created_at <= at)
+        outcome = BatchOutcome()
+        counts: Counter[str] = Counter()
+        for where in self._scopes(customers):
+            query = base.where(current, *where).subquery()
+            outcome.allowed.extend(self._conn.execute(select(query.c.id).where(query.c.reason.is_(None))).scalars())
+            for why, n in self._conn.execute(
+                select(query.c.reason, func.count()).where(query.c.reason.is_not(None)).group_by(query.c.reason)
+            ):
+                counts[why] += n
+            self._replay_changed(Request(gate, reference, offer), at, where, outcome, counts)
+        outcome.denied = dict(counts)
+        return outcome
+
+    def _scopes(self, customers: Iterable[uuid.UUID] | None) -> Iterable[list[ColumnElement[bool]]]:
+        if customers is None:
+            yield []
+            return
+        ids = list(dict.fromkeys(customers))
+        for i in range(0, len(ids), CHUNK):
+            yield [c.id.in_(ids[i : i + CHUNK])]
+
+    def _replay_changed(
+        self,
+        request: Request,
+        at: datetime,
+        where: list[ColumnElement[bool]],
+        outcome: BatchOutcome,
+        counts: Counter[str],
+    ) -> None:
+        """Customers with consent events after `at`: fold their events up to `at`."""
+        changed = (
+            self._conn.execute(
+                select(c.id).select_from(t.customers.join(t.consent_state)).where(s.last_event_at > at, *where)
+            )
+            .scalars()
+            .all()
+        )
+        consent, registry = SqlConsentRepository(self._conn), SqlCustomerRepository(self._conn)
+        for customer_id in changed:
+            cid = CustomerId(customer_id)
+            customer = registry.get(cid)
+            if customer is None or customer.created_at > at:
+                continue
+            facts = CustomerFacts(customer.listing_status.value == "published", customer.subscribed_categories(at))
+            decision = decide(request, facts, fold(cid, consent.events(cid), at), at)
+            if decision.allowed:
+                outcome.allowed.append(customer_id)
+            else:
+                counts[decision.reason] += 1

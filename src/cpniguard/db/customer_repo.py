@@ -1,0 +1,193 @@
+"""Customers, services, contacts and the CPNI records, in SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, or_, select
+
+from cpniguard.customers.model import (
+    Contact,
+    ContactKind,
+    Customer,
+    CustomerKind,
+    Language,
+    ListingStatus,
+    Service,
+    ServiceCategory,
+)
+from cpniguard.customers.records import Bill, CallDetailRecord, Direction
+from cpniguard.db import tables as t
+from cpniguard.ids import CustomerId
+
+
+def customer_row(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "kind": customer.kind.value,
+        "language": customer.language.value,
+        "listing_status": customer.listing_status.value,
+        "created_at": customer.created_at,
+    }
+
+
+def service_row(service: Service) -> dict[str, Any]:
+    row = asdict(service)
+    row["category"] = service.category.value
+    return row
+
+
+def contact_row(contact: Contact) -> dict[str, Any]:
+    row = asdict(contact)
+    row["kind"] = contact.kind.value
+    return row
+
+
+def _service(row: Any) -> Service:
+    return Service(
+        row.id,
+        CustomerId(row.customer_id),
+        ServiceCategory(row.category),
+        row.added_at,
+        row.telephone_number,
+        row.removed_at,
+    )
+
+
+def _contact(row: Any) -> Contact:
+    return Contact(row.id, CustomerId(row.customer_id), ContactKind(row.kind), row.value, row.added_at, row.removed_at)
+
+
+def _customer(row: Any) -> Customer:
+    return Customer(
+        CustomerId(row.id),
+        row.name,
+        CustomerKind(row.kind),
+        Language(row.language),
+        row.created_at,
+        ListingStatus(row.listing_status),
+    )
+
+
+class SqlCustomerRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, customer: Customer) -> None:
+        self._conn.execute(insert(t.customers), [customer_row(customer)])
+        if customer.services:
+            self._conn.execute(insert(t.services), [service_row(s) for s in customer.services])
+        if customer.contacts:
+            self._conn.execute(insert(t.contacts), [contact_row(c) for c in customer.contacts])
+
+    def add_contact(self, contact: Contact) -> None:
+        self._conn.execute(insert(t.contacts), [contact_row(contact)])
+
+    def add_service(self, service: Service) -> None:
+        self._conn.execute(insert(t.services), [service_row(service)])
+
+    def exists(self, customer: CustomerId) -> bool:
+        found = self._conn.execute(select(t.customers.c.id).where(t.customers.c.id == customer)).first()
+        return found is not None
+
+    def get(self, customer: CustomerId) -> Customer | None:
+        found = self._load([customer])
+        return found[0] if found else None
+
+    def count(self) -> int:
+        return int(self._conn.execute(select(func.count()).select_from(t.customers)).scalar_one())
+
+    def find(self, text: str, limit: int) -> list[Customer]:
+        """By part of the name, or by a contact value (telephone number, email)."""
+        pattern = f"%{text.strip()}%"
+        by_contact = select(t.contacts.c.customer_id).where(t.contacts.c.value == text.strip())
+        rows = self._conn.execute(
+            select(t.customers.c.id)
+            .where(or_(t.customers.c.name.ilike(pattern), t.customers.c.id.in_(by_contact)))
+            .order_by(t.customers.c.name)
+            .limit(limit)
+        ).scalars()
+        return self._load([CustomerId(i) for i in rows])
+
+    def _load(self, ids: Sequence[uuid.UUID]) -> list[Customer]:
+        if not ids:
+            return []
+        found = {r.id: _customer(r) for r in self._conn.execute(select(t.customers).where(t.customers.c.id.in_(ids)))}
+        services: dict[uuid.UUID, list[Service]] = defaultdict(list)
+        for row in self._conn.execute(
+            select(t.services).where(t.services.c.customer_id.in_(ids)).order_by(t.services.c.added_at)
+        ):
+            services[row.customer_id].append(_service(row))
+        contacts: dict[uuid.UUID, list[Contact]] = defaultdict(list)
+        for row in self._conn.execute(
+            select(t.contacts).where(t.contacts.c.customer_id.in_(ids)).order_by(t.contacts.c.added_at)
+        ):
+            contacts[row.customer_id].append(_contact(row))
+        return [found[i].with_parts(tuple(services[i]), tuple(contacts[i])) for i in ids if i in found]
+
+
+def cdr_row(record: CallDetailRecord, imported_at: Any) -> dict[str, Any]:
+    row = asdict(record)
+    row["direction"] = record.direction.value
+    row["imported_at"] = imported_at
+    return row
+
+
+class SqlCpniRepository:
+    def __init__(self, conn: Connection, now: Any) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add_call_detail(self, records: Sequence[CallDetailRecord]) -> None:
+        if records:
+            at = self._now()
+            self._conn.execute(insert(t.call_detail_records), [cdr_row(r, at) for r in records])
+
+    def add_bills(self, bills: Sequence[Bill]) -> None:
+        if bills:
+            at = self._now()
+            self._conn.execute(insert(t.bills), [{**asdict(b), "imported_at": at} for b in bills])
+
+    def call_detail(self, customer: CustomerId, limit: int) -> list[CallDetailRecord]:
+        c = t.call_detail_records.c
+        rows = self._conn.execute(
+            select(t.call_detail_records).where(c.customer_id == customer).order_by(c.started_at.desc()).limit(limit)
+        )
+        return [
+            CallDetailRecord(
+                r.id,
+                CustomerId(r.customer_id),
+                r.service_number,
+                r.started_at,
+                Direction(r.direction),
+                r.other_party_number,
+                r.duration_seconds,
+                r.charge_cents,
+                r.location,
+            )
+            for r in rows
+        ]
+
+    def bills(self, customer: CustomerId) -> list[Bill]:
+        c = t.bills.c
+        rows = self._conn.execute(select(t.bills).where(c.customer_id == customer).order_by(c.period.desc()))
+        return [
+            Bill(
+                r.id,
+                CustomerId(r.customer_id),
+                r.period,
+                r.account_number,
+                r.total_cents,
+                r.local_charges_cents,
+                r.long_distance_charges_cents,
+                r.directory_assistance_charges_cents,
+                r.feature_charges_cents,
+                r.minutes_used,
+            )
+            for r in rows
+        ]

@@ -1,0 +1,19 @@
+"""Alembic environment: the engine comes from the caller (db/migrate.py), never from a file."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from cpniguard.db.tables import metadata
+
+engine = context.config.attributes["engine"]
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # ALTER on SQLite goes through batch mode
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,234 @@
+"""SQLAlchemy Core tables: portable between SQLite and PostgreSQL (rule 8).
+
+Every CPNI table keeps `customer_id`, so the schema can be distributed by customer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """The one datetime type: stored as UTC without an offset, read back as aware UTC."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        parsed: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return parsed.replace(tzinfo=UTC)
+
+
+# A 64-bit key that is also SQLite's rowid alias (so it autoincrements there).
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _customer_fk(**kw: Any) -> Column[Any]:
+    return Column("customer_id", Uuid, ForeignKey("customers.id"), nullable=False, **kw)
+
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("listing_status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_customers_name", "name"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(index=True),
+    Column("category", String(40), nullable=False),
+    Column("telephone_number", String(20)),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(index=True),
+    Column("kind", String(20), nullable=False),
+    Column("value", String(400), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),
+    Index("ix_contacts_value", "value"),
+)
+
+call_detail_records = Table(
+    "call_detail_records",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(),
+    Column("service_number", String(20), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("direction", String(10), nullable=False),
+    Column("other_party_number", String(20), nullable=False),
+    Column("duration_seconds", Integer, nullable=False),
+    Column("charge_cents", Integer, nullable=False),
+    Column("location", String(100), nullable=False, default=""),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Index("ix_call_detail_records_customer_started", "customer_id", "started_at"),
+)
+
+bills = Table(
+    "bills",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(),
+    Column("period", String(7), nullable=False),
+    Column("account_number", String(40), nullable=False),
+    Column("total_cents", Integer, nullable=False),
+    Column("local_charges_cents", Integer, nullable=False),
+    Column("long_distance_charges_cents", Integer, nullable=False),
+    Column("directory_assistance_charges_cents", Integer, nullable=False),
+    Column("feature_charges_cents", Integer, nullable=False),
+    Column("minutes_used", Integer, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    UniqueConstraint("customer_id", "period"),
+)
+
+consent_events = Table(
+    "consent_events",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", Uuid, nullable=False, unique=True),
+    _customer_fk(),
+    Column("kind", String(40), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("evidence", Text, nullable=False, default=""),
+    Index("ix_consent_events_customer_at", "customer_id", "at"),
+)
+
+# The fold of consent_events per customer, written in the same transaction as each event.
+consent_state = Table(
+    "consent_state",
+    metadata,
+    Column("customer_id", Uuid, ForeignKey("customers.id"), primary_key=True),
+    Column("objection_event", Uuid),
+    Column("objection_since", UTCDateTime),
+    Column("opt_in_event", Uuid),
+    Column("opt_in_since", UTCDateTime),
+    Column("notice_event", Uuid),
+    Column("presumed_from", UTCDateTime),
+    Column("renotice_due", UTCDateTime),
+    Column("last_event_at", UTCDateTime),
+    Column("events_applied", Integer, nullable=False),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=False),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("customer_id", Uuid),  # no foreign key: the ledger outlives any purge
+    Column("categories", String(200), nullable=False),
+    Column("purpose", String(60), nullable=False),
+    Column("basis", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_entries_customer_id", "customer_id"),
+    Index("ix_audit_entries_action", "action"),
+)
+
+# One row: the chain head. Appenders lock it, so the chain stays one line on PostgreSQL too.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("public_key", String(100), nullable=False),
+    Column("signature", String(200), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("recipient", String(400), nullable=False),
+    Column("template", String(100), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("customer_id", Uuid),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("scopes", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

@@ -1,0 +1,154 @@
+"""Plain-data views of domain objects, shared by the CLI's --json and the API's responses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from cpniguard.audit.model import AuditEntry, Checkpoint, Verification
+from cpniguard.consent.model import ConsentEvent, ConsentState
+from cpniguard.consent.service import ConsentView
+from cpniguard.customers.model import Contact, Customer, Service
+from cpniguard.decisions.model import Decision
+from cpniguard.ports import BatchOutcome
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def contact_view(contact: Contact, at: datetime) -> dict[str, Any]:
+    return {
+        "id": str(contact.id),
+        "kind": contact.kind.value,
+        "value": contact.value,
+        "added_at": iso(contact.added_at),
+        "removed_at": iso(contact.removed_at),
+        "of_record": contact.of_record(at),
+    }
+
+
+def service_view(service: Service) -> dict[str, Any]:
+    return {
+        "id": str(service.id),
+        "category": service.category.value,
+        "telephone_number": service.telephone_number,
+        "added_at": iso(service.added_at),
+        "removed_at": iso(service.removed_at),
+    }
+
+
+def customer_view(customer: Customer, at: datetime) -> dict[str, Any]:
+    return {
+        "id": str(customer.id),
+        "name": customer.name,
+        "kind": customer.kind.value,
+        "language": customer.language.value,
+        "listing_status": customer.listing_status.value,
+        "created_at": iso(customer.created_at),
+        "services": [service_view(s) for s in customer.services],
+        "contacts": [contact_view(c, at) for c in customer.contacts],
+    }
+
+
+def decision_view(decision: Decision, customer: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "customer": customer,
+        "purpose": decision.purpose,
+        "allowed": decision.allowed,
+        "basis": decision.basis.value,
+        "basis_ref": decision.basis_ref,
+        "citation": decision.citation,
+        "reason": decision.reason,
+        "at": iso(at),
+    }
+
+
+def event_view(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "id": str(event.id),
+        "event": event.kind.value,
+        "channel": event.channel.value,
+        "at": iso(event.at),
+        "recorded_at": iso(event.recorded_at),
+        "recorded_by": event.recorded_by,
+        "evidence": event.evidence,
+    }
+
+
+def state_view(state: ConsentState, at: datetime) -> dict[str, Any]:
+    return {
+        "objection_active": state.objection_active(at),
+        "objection_since": iso(state.objection_since),
+        "opt_in_active": state.opt_in_active(at),
+        "opt_in_since": iso(state.opt_in_since),
+        "opt_out_approval_presumed": state.opt_out_approval_presumed(at),
+        "opt_out_approval_presumed_from": iso(state.presumed_from),
+        "opt_out_renotice_due": iso(state.renotice_due),
+        "opt_out_renotice_overdue": state.renotice_overdue(at),
+    }
+
+
+def consent_view(view: ConsentView) -> dict[str, Any]:
+    return {
+        "customer": str(view.state.customer_id),
+        "at": iso(view.at),
+        "approvals": state_view(view.state, view.at),
+        "history": [event_view(e) for e in view.events],
+    }
+
+
+def entry_view(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "id": str(entry.id),
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "customer": str(entry.customer_id) if entry.customer_id else None,
+        "categories": entry.categories,
+        "purpose": entry.purpose,
+        "basis": entry.basis,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "details": json.loads(entry.details),
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def checkpoint_view(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {
+        "seq": checkpoint.seq,
+        "head_hash": checkpoint.head_hash,
+        "at": iso(checkpoint.at),
+        "public_key": checkpoint.public_key,
+        "signature": checkpoint.signature,
+    }
+
+
+def verification_view(result: Verification) -> dict[str, Any]:
+    return {
+        "ok": result.ok,
+        "entries": result.entries,
+        "head_hash": result.head_hash,
+        "first_bad": entry_view(result.first_bad) if result.first_bad else None,
+        "problem": result.problem or None,
+        "checkpoints_checked": result.checkpoints_checked,
+        "bad_checkpoints": result.bad_checkpoints,
+    }
+
+
+def batch_view(outcome: BatchOutcome, purpose: str, at: datetime, include_ids: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "purpose": purpose,
+        "at": iso(at),
+        "total": outcome.total,
+        "allowed": len(outcome.allowed),
+        "denied": sum(outcome.denied.values()),
+        "denied_by_reason": outcome.denied,
+    }
+    if include_ids:
+        view["allowed_customers"] = [str(i) for i in outcome.allowed]
+    return view

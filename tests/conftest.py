@@ -1,0 +1,135 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, a movable clock, builders.
+
+PostgreSQL tests run in a fresh schema of the database named by CPNIGUARD_TEST_POSTGRES_URL
+(default postgresql://postgres@127.0.0.1:5432/test). Without a server they skip with the
+reason shown, except when CI=true or CPNIGUARD_REQUIRE_POSTGRES=1, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from cpniguard.actors import Actor
+from cpniguard.bootstrap import App, build, load_settings
+from cpniguard.clock import FixedClock
+from cpniguard.customers.model import Customer, ServiceCategory
+from cpniguard.customers.service import NewCustomer, add_customer
+from cpniguard.db.migrate import upgrade
+
+PG_URL = os.environ.get("CPNIGUARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("CPNIGUARD_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
+TEST_SIGNING_KEY = "nWGxne/9WmC6hEr0kuwsxERJxWl7MgTQcOwrEvOaKZ8="  # a fixed Ed25519 seed for tests only
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL not reachable at {PG_URL}: {str(exc).strip().splitlines()[0]}"
+
+
+_PG_PROBLEM: str | bool | None = False
+
+
+def postgres_problem() -> str | None:
+    global _PG_PROBLEM
+    if _PG_PROBLEM is False:
+        _PG_PROBLEM = _postgres_reachable()
+    return _PG_PROBLEM  # type: ignore[return-value]
+
+
+def require_backend(backend: str) -> None:
+    if backend == "postgresql" and (problem := postgres_problem()):
+        if PG_REQUIRED:
+            pytest.fail(f"PostgreSQL is required here: {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = build(load_settings({}, database_url=f"sqlite:///{path}"))
+    upgrade(app.engine)
+    app.close()
+    return path
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    backend = getattr(request, "param", "sqlite")
+    require_backend(backend)
+    if backend == "sqlite":
+        path = tmp_path / "cpniguard.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that ask for `database_url` (directly or through `app`) run on both backends,
+    unless they are marked `sqlite_only`."""
+    if "database_url" in metafunc.fixturenames and "database_url" not in getattr(metafunc, "_cpg_done", ()):
+        backends = ["sqlite"] if metafunc.definition.get_closest_marker("sqlite_only") else BACKENDS
+        metafunc.parametrize("database_url", backends, indirect=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: runs on SQLite only (file-level behaviour)")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def app(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[App]:
+    settings = load_settings(
+        {},
+        database_url=database_url,
+        audit_signing_key=TEST_SIGNING_KEY,
+        audit_key_file=str(tmp_path / "k"),
+        audit_checkpoint_every=5,
+    )
+    built = build(settings, clock)
+    upgrade(built.engine)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor("staff", "tester", frozenset({"admin"}))
+
+
+def a_customer(app: App, actor: Actor, **overrides: object) -> Customer:
+    """A customer with sensible defaults; override any NewCustomer field."""
+    fields: dict[str, object] = {
+        "name": "Ada Lovelace",
+        "telephone_numbers": ("+12025550123",),
+        "emails": ("ada@example.com",),
+        "postal_addresses": ("12 Analytical Way, Springfield, IL 62701",),
+        "services": (ServiceCategory.LOCAL,),
+    }
+    fields.update(overrides)
+    at = fields.pop("at", None)
+    return add_customer(app.uow(), app.clock, actor, NewCustomer(**fields), at=at)  # type: ignore[arg-type]
