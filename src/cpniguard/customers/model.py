@@ -11,6 +11,7 @@ from typing import TypeVar
 import email_validator
 import phonenumbers
 
+from cpniguard.calendar import eastern_date
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId, new_id
 
@@ -91,7 +92,8 @@ class Contact:
             return False
         if self.kind is ContactKind.TELEPHONE:
             return True
-        return at - self.added_at >= ADDRESS_OF_RECORD_TENURE
+        # Counted in Eastern calendar days: added 2 March, of record from 1 April (DEF-5 example).
+        return eastern_date(at) >= eastern_date(self.added_at) + ADDRESS_OF_RECORD_TENURE
 
 
 @dataclass(frozen=True, slots=True)

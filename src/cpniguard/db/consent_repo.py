@@ -101,13 +101,13 @@ class SqlConsentRepository:
     def all_events(self) -> Iterator[ConsentEvent]:
         """Every event, grouped by customer and in order, streamed from the server."""
         c = t.consent_events.c
-        result = self._conn.execution_options(yield_per=10_000).execute(
-            select(t.consent_events).order_by(c.customer_id, c.at, c.seq)
+        result = self._conn.execute(
+            select(t.consent_events).order_by(c.customer_id, c.at, c.seq).execution_options(yield_per=10_000)
         )
         for row in result:
             yield event_from_row(row)
 
     def all_states(self) -> Iterator[ConsentState]:
-        result = self._conn.execution_options(yield_per=10_000).execute(select(t.consent_state))
+        result = self._conn.execute(select(t.consent_state).execution_options(yield_per=10_000))
         for row in result:
             yield state_from_row(row)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 
 from cpniguard.clock import Clock
 from cpniguard.db.audit_repo import SqlAuditRepository
@@ -52,8 +52,12 @@ class SqlUnitOfWork:
         return self._conn
 
     def commit(self) -> None:
-        self.audit.flush(self._clock.now())
-        self.connection.commit()
+        try:
+            self.audit.flush(self._clock.now())
+            self.connection.commit()
+        except (OperationalError, InternalError) as exc:
+            # The database is unreachable, read-only, full, or aborted this transaction.
+            raise StorageUnavailable(f"the change was not stored: {str(exc.orig).splitlines()[0]}") from None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         conn, self._conn = self._conn, None

@@ -1,6 +1,6 @@
 """The registry, the consent ledger, the audit ledger, the outbox and API keys.
 
-On PostgreSQL, triggers refuse UPDATE, DELETE and TRUNCATE on the two append-only ledgers.
+Triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on the two append-only ledgers.
 
 Revision ID: 0001
 Revises:
@@ -30,7 +30,13 @@ $$ LANGUAGE plpgsql
 
 
 def _append_only() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if op.get_bind().dialect.name == "sqlite":
+        for table in APPEND_ONLY:
+            for action in ("UPDATE", "DELETE"):
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
+                )
         return
     op.execute(REFUSE)
     for table in APPEND_ONLY:
