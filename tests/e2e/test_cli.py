@@ -66,6 +66,17 @@ def test_a_customer_added_can_be_shown_with_contacts_and_services(cli: Cli) -> N
     assert cli.json("customers", "find", "+12025550123")[0]["id"] == cid
 
 
+def test_an_email_becomes_an_address_of_record_30_days_after_it_was_added_def_5(cli: Cli) -> None:
+    cid = new_customer(cli, "--at", "2026-03-02T10:00")
+
+    def email_of_record(at: str) -> bool:
+        shown = cli.json("customers", "show", cid, "--at", at)
+        return bool(next(c for c in shown["contacts"] if c["kind"] == "email")["of_record"])
+
+    assert not email_of_record("2026-03-31T23:00")
+    assert email_of_record("2026-04-01")
+
+
 def test_consent_events_drive_the_check_and_history_answers_for_past_moments(cli: Cli) -> None:
     cid = new_customer(cli)
     cli.json("consent", "record", cid, "opt-out-notice-sent", "--channel", "email", "--at", "2026-03-02")

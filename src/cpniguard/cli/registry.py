@@ -47,12 +47,17 @@ def add(
 
 
 @customers.command("show")
-def show(ctx: typer.Context, customer_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JSON_OPTION) -> None:
+def show(
+    ctx: typer.Context,
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    at: str | None = typer.Option(None, "--at", help="Say which contacts were of record at this moment (DEF-5)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Show a customer with services and contacts (the viewing is recorded in the ledger)."""
     st = state(ctx)
     app = st.app()
     customer = show_customer(app.uow(), app.clock, st.actor(), parse_customer_id(customer_id))
-    emit(customer_view(customer, app.clock.now()), as_json)
+    emit(customer_view(customer, when(at, app)), as_json)
 
 
 @customers.command("find")

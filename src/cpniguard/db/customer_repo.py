@@ -6,9 +6,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select
+from sqlalchemy import Connection, and_, func, insert, or_, select
 
 from cpniguard.customers.model import (
     Contact,
@@ -22,6 +23,7 @@ from cpniguard.customers.model import (
 )
 from cpniguard.customers.records import Bill, CallDetailRecord, Direction
 from cpniguard.db import tables as t
+from cpniguard.decisions.model import CustomerFacts
 from cpniguard.ids import CustomerId
 
 
@@ -98,6 +100,22 @@ class SqlCustomerRepository:
     def get(self, customer: CustomerId) -> Customer | None:
         found = self._load([customer])
         return found[0] if found else None
+
+    def decision_facts(self, customer: CustomerId, at: datetime) -> CustomerFacts | None:
+        """The listing and the services in force at `at`, in one query (the gate's hot path)."""
+        sv = t.services.c
+        active = and_(
+            sv.customer_id == t.customers.c.id, sv.added_at <= at, or_(sv.removed_at.is_(None), sv.removed_at > at)
+        )
+        rows = self._conn.execute(
+            select(t.customers.c.listing_status, sv.category)
+            .select_from(t.customers.outerjoin(t.services, active))
+            .where(t.customers.c.id == customer)
+        ).all()
+        if not rows:
+            return None
+        subscribed = frozenset(ServiceCategory(r.category) for r in rows if r.category is not None)
+        return CustomerFacts(rows[0].listing_status == ListingStatus.PUBLISHED.value, subscribed)
 
     def count(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(t.customers)).scalar_one())

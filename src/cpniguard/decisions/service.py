@@ -47,11 +47,11 @@ def check(
     When consent cannot be read the gate fails closed: the answer is a denial."""
     when = at or clock.now()
     with uow:
-        found = uow.customers.get(customer)
-        if found is None:
+        facts = uow.customers.decision_facts(customer, when)
+        if facts is None:
             raise NotFound(f"unknown customer: {customer}")
         try:
-            decision = decide(request, facts_of(found, when), consent_at(uow, customer, when), when)
+            decision = decide(request, facts, consent_at(uow, customer, when), when)
         except StorageUnavailable:
             decision = Decision.deny(request.purpose.value, "consent state unavailable")
         uow.audit.add(_entry(actor, clock.now(), customer, decision, categories, request, when))
