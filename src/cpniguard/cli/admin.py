@@ -10,6 +10,7 @@ from cpniguard.access.service import create_api_key, list_api_keys, revoke_api_k
 from cpniguard.bootstrap import ensure_signing_key
 from cpniguard.cli.common import JSON_OPTION, emit, state
 from cpniguard.db.migrate import upgrade
+from cpniguard.redaction import logging_config
 from cpniguard.views import iso
 
 api_keys = typer.Typer(no_args_is_help=True, help="API keys for calling systems (stored hashed).")
@@ -49,8 +50,8 @@ def serve(
         host=host or app.settings.host,
         port=port or app.settings.port,
         workers=workers,
-        log_level="info",
-        access_log=False,
+        log_config=logging_config(),
+        access_log=False,  # paths name customers; the ledger, not the access log, records uses
     )
 
 
