@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.exceptions import TyperException
 
-from cpniguard.cli import admin, audit, consent, registry
+from cpniguard.cli import admin, audit, consent, data, registry
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
 
@@ -39,6 +39,8 @@ app.add_typer(registry.customers, name="customers")
 app.add_typer(consent.consent, name="consent")
 app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.api_keys, name="api-keys")
+app.command("demo")(data.demo)
+app.add_typer(data.imports, name="import")
 
 
 def run(argv: list[str] | None = None) -> None:

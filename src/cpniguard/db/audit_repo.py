@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from cpniguard.audit.model import GENESIS_HASH, AuditEntry, Checkpoint, chain, checkpoint_message
+from cpniguard.db import bulk
 from cpniguard.db import tables as t
 from cpniguard.ports import Signer
 
@@ -54,7 +55,7 @@ class SqlAuditRepository:
         seq, head = self._lock_head()
         linked = chain(self._pending, seq, head)
         self._pending = []
-        self._conn.execute(insert(t.audit_entries), [asdict(e) for e in linked])
+        bulk.insert_records(self._conn, t.audit_entries, linked)
         last = linked[-1]
         self._conn.execute(
             update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last.seq, hash=last.hash)
