@@ -58,7 +58,7 @@ def decision_view(decision: Decision, customer: str | None = None, at: datetime 
         "purpose": decision.purpose,
         "allowed": decision.allowed,
         "basis": decision.basis.value,
-        "basis_ref": decision.basis_ref,
+        "basis_ref": str(decision.basis_ref) if decision.basis_ref else None,
         "citation": decision.citation,
         "reason": decision.reason,
         "at": iso(at),

@@ -63,7 +63,7 @@ def test_marketing_communications_is_denied_without_approval_use_1() -> None:
 
 def test_marketing_communications_is_allowed_on_opt_out_or_opt_in_approval_consent_4() -> None:
     presumed = gate(Purpose.MARKETING_COMMUNICATIONS, PRESUMED)
-    assert presumed.allowed and presumed.basis is Basis.CONSENT and presumed.basis_ref == str(PRESUMED.notice_event)
+    assert presumed.allowed and presumed.basis is Basis.CONSENT and presumed.basis_ref == PRESUMED.notice_event
     assert gate(Purpose.MARKETING_COMMUNICATIONS, OPTED_IN).allowed
 
 
