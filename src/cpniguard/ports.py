@@ -89,7 +89,7 @@ class ApiKeyRepository(Protocol):
 class BatchOutcome:
     """Decisions for many customers: who is allowed, and how many were denied for what."""
 
-    allowed: list[uuid.UUID] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)  # customer ids, as canonical UUID text
     denied: dict[str, int] = field(default_factory=dict)
 
     @property

@@ -150,5 +150,5 @@ def batch_view(outcome: BatchOutcome, purpose: str, at: datetime, include_ids: b
         "denied_by_reason": outcome.denied,
     }
     if include_ids:
-        view["allowed_customers"] = [str(i) for i in outcome.allowed]
+        view["allowed_customers"] = outcome.allowed
     return view

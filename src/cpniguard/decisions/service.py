@@ -100,7 +100,7 @@ def check_batch(
     when = at or clock.now()
     with uow:
         outcome = uow.batch.decide(request.purpose.value, when, customers, request.offer_category, request.reference)
-        digest = hashlib.sha256("\n".join(sorted(str(i) for i in outcome.allowed)).encode()).hexdigest()
+        digest = hashlib.sha256("\n".join(sorted(outcome.allowed)).encode()).hexdigest()
         uow.audit.add(
             AuditEntry.of(
                 "decisions:cpni-use:batch",
