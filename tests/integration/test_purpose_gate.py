@@ -16,8 +16,9 @@ from cpniguard.consent.model import Channel, ConsentEventKind, fold
 from cpniguard.consent.service import record_event
 from cpniguard.customers.model import Customer, ListingStatus, ServiceCategory
 from cpniguard.decisions.model import Purpose, Request, decide
-from cpniguard.decisions.service import check, check_batch, facts_of
-from cpniguard.errors import StorageUnavailable
+from cpniguard.decisions.service import Check, check, check_batch, check_many, facts_of
+from cpniguard.errors import NotFound, StorageUnavailable
+from cpniguard.ids import CustomerId, new_id
 from tests.conftest import T0, a_customer
 
 K = ConsentEventKind
@@ -124,3 +125,24 @@ def test_every_single_decision_is_written_before_the_answer(app: App, actor: Act
         [entry] = uow.audit.find(customer.id, "decisions:", 10)
     assert entry.outcome == ("allowed" if decision.allowed else "denied") and entry.purpose == purpose.value
     assert entry.reason == decision.reason and entry.actor == actor.label
+
+
+def test_checks_decided_together_answer_each_caller_and_audit_each_decision(app: App, actor: Actor) -> None:
+    opted_in, plain = a_customer(app, actor), a_customer(app, actor, telephone_numbers=("+13125550199",))
+    record_event(app.uow(), app.clock, actor, opted_in.id, K.OPT_IN, Channel.WEB)
+    unknown = CustomerId(new_id())
+    third_party = Request(Purpose.MARKETING_THIRD_PARTY)
+    answers = check_many(
+        app.uow(),
+        app.clock,
+        [
+            Check(actor, opted_in.id, third_party),
+            Check(actor, unknown, third_party),
+            Check(actor, plain.id, third_party),
+        ],
+    )
+    assert [getattr(a, "allowed", None) for a in answers] == [True, None, False]
+    assert isinstance(answers[1], NotFound)
+    with app.uow() as uow:
+        decided = uow.audit.find(None, "decisions:cpni-use", 10)
+    assert sorted(e.customer_id for e in decided) == sorted([opted_in.id, plain.id])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -92,6 +92,14 @@ class SqlConsentRepository:
         with _readable():
             row = self._conn.execute(select(t.consent_state).where(t.consent_state.c.customer_id == customer)).first()
         return state_from_row(row) if row else None
+
+    def states(self, customers: Sequence[CustomerId]) -> dict[CustomerId, ConsentState]:
+        """Current-state rows of several customers in one query; customers without events are absent."""
+        with _readable():
+            rows = self._conn.execute(
+                select(t.consent_state).where(t.consent_state.c.customer_id.in_(list(customers)))
+            ).all()
+        return {CustomerId(r.customer_id): state_from_row(r) for r in rows}
 
     def save_state(self, state: ConsentState) -> None:
         # Delete-then-insert is portable upsert; both run inside the use case's transaction.

@@ -101,21 +101,25 @@ class SqlCustomerRepository:
         found = self._load([customer])
         return found[0] if found else None
 
-    def decision_facts(self, customer: CustomerId, at: datetime) -> CustomerFacts | None:
-        """The listing and the services in force at `at`, in one query (the gate's hot path)."""
+    def decision_facts(self, customers: Sequence[CustomerId], at: datetime) -> dict[CustomerId, CustomerFacts]:
+        """The listing and the services in force at `at`, for several customers in one query
+        (the gate's hot path); unknown customers are absent from the answer."""
         sv = t.services.c
         active = and_(
             sv.customer_id == t.customers.c.id, sv.added_at <= at, or_(sv.removed_at.is_(None), sv.removed_at > at)
         )
         rows = self._conn.execute(
-            select(t.customers.c.listing_status, sv.category)
+            select(t.customers.c.id, t.customers.c.listing_status, sv.category)
             .select_from(t.customers.outerjoin(t.services, active))
-            .where(t.customers.c.id == customer)
-        ).all()
-        if not rows:
-            return None
-        subscribed = frozenset(ServiceCategory(r.category) for r in rows if r.category is not None)
-        return CustomerFacts(rows[0].listing_status == ListingStatus.PUBLISHED.value, subscribed)
+            .where(t.customers.c.id.in_(list(customers)))
+        )
+        listing: dict[CustomerId, bool] = {}
+        subscribed: dict[CustomerId, set[ServiceCategory]] = defaultdict(set)
+        for customer_id, status, category in rows:
+            listing[customer_id] = status == ListingStatus.PUBLISHED.value
+            if category is not None:
+                subscribed[customer_id].add(ServiceCategory(category))
+        return {cid: CustomerFacts(published, frozenset(subscribed[cid])) for cid, published in listing.items()}
 
     def count(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(t.customers)).scalar_one())

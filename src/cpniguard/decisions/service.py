@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from cpniguard.actors import Actor
@@ -12,7 +13,7 @@ from cpniguard.clock import Clock
 from cpniguard.consent.model import ConsentState, fold
 from cpniguard.customers.model import Customer, ListingStatus
 from cpniguard.decisions.model import CustomerFacts, Decision, Request, decide
-from cpniguard.errors import NotFound, StorageUnavailable
+from cpniguard.errors import DomainError, NotFound, StorageUnavailable
 from cpniguard.ids import CustomerId
 from cpniguard.ports import BatchOutcome, UnitOfWork
 
@@ -23,14 +24,15 @@ def facts_of(customer: Customer, at: datetime) -> CustomerFacts:
     return CustomerFacts(customer.listing_status is ListingStatus.PUBLISHED, customer.subscribed_categories(at))
 
 
-def consent_at(uow: UnitOfWork, customer: CustomerId, at: datetime) -> ConsentState:
-    """The current-state row when it answers for `at`; otherwise the events folded to `at`."""
-    state = uow.consent.state(customer)
-    if state is not None and state.valid_for(at):
-        return state
-    if state is None:
-        return ConsentState(customer)
-    return fold(customer, uow.consent.events(customer), at)
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One question to the gate: may `actor` use this customer's CPNI for this request?"""
+
+    actor: Actor
+    customer: CustomerId
+    request: Request
+    at: datetime | None = None
+    categories: tuple[str, ...] = CPNI
 
 
 def check(
@@ -45,18 +47,64 @@ def check(
     """Decides one use and writes the decision to the audit ledger before answering (SAFE-1).
 
     When consent cannot be read the gate fails closed: the answer is a denial."""
-    when = at or clock.now()
+    [answer] = check_many(uow, clock, [Check(actor, customer, request, at, tuple(categories))])
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
+
+
+def check_many(uow: UnitOfWork, clock: Clock, checks: Sequence[Check]) -> list[Decision | DomainError]:
+    """Decides several checks in one transaction: one commit makes all their ledger entries
+    durable (group commit), so a server can answer many concurrent callers per write.
+
+    Each answer is a decision, or the error for that check alone (an unknown customer)."""
+    now = clock.now()
+    answers: list[Decision | DomainError] = []
     with uow:
-        facts = uow.customers.decision_facts(customer, when)
-        if facts is None:
-            raise NotFound(f"unknown customer: {customer}")
-        try:
-            decision = decide(request, facts, consent_at(uow, customer, when), when)
-        except StorageUnavailable:
-            decision = Decision.deny(request.purpose.value, "consent state unavailable")
-        uow.audit.add(_entry(actor, clock.now(), customer, decision, categories, request, when))
+        facts = _facts_by_moment(uow, checks, now)
+        states = _states(uow, [c.customer for c in checks])
+        for item in checks:
+            when = item.at or now
+            found = facts[when].get(item.customer)
+            if found is None:
+                answers.append(NotFound(f"unknown customer: {item.customer}"))
+                continue
+            decision = _decide(uow, item, found, states, when)
+            uow.audit.add(_entry(item.actor, now, item.customer, decision, item.categories, item.request, when))
+            answers.append(decision)
         uow.commit()
-    return decision
+    return answers
+
+
+def _facts_by_moment(
+    uow: UnitOfWork, checks: Sequence[Check], now: datetime
+) -> dict[datetime, dict[CustomerId, CustomerFacts]]:
+    moments: dict[datetime, list[CustomerId]] = {}
+    for item in checks:
+        moments.setdefault(item.at or now, []).append(item.customer)
+    return {at: uow.customers.decision_facts(customers, at) for at, customers in moments.items()}
+
+
+def _states(uow: UnitOfWork, customers: list[CustomerId]) -> dict[CustomerId, ConsentState] | None:
+    try:
+        return uow.consent.states(customers)
+    except StorageUnavailable:
+        return None  # read below as "consent state unavailable": the gate fails closed
+
+
+def _decide(
+    uow: UnitOfWork,
+    item: Check,
+    facts: CustomerFacts,
+    states: dict[CustomerId, ConsentState] | None,
+    when: datetime,
+) -> Decision:
+    if states is None:
+        return Decision.deny(item.request.purpose, "consent state unavailable")
+    state = states.get(item.customer) or ConsentState(item.customer)
+    if not state.valid_for(when):  # consent changed after `when`: fold the events up to it
+        state = fold(item.customer, uow.consent.events(item.customer), when)
+    return decide(item.request, facts, state, when)
 
 
 def _entry(

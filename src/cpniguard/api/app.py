@@ -1,0 +1,56 @@
+"""The REST API: `create_app(app)` for a built App, `create_app_from_environment()` for uvicorn.
+
+Nothing is read or connected at import time (house rule 4): `cpniguard serve` hands uvicorn
+the factory, and each worker process builds its own App from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from cpniguard import __version__
+from cpniguard.api import audit, consent, decisions, errors, registry, system
+from cpniguard.api.auth import KeyCache
+from cpniguard.bootstrap import App, build, load_settings
+
+KEY_CACHE_SECONDS = 5.0
+
+DESCRIPTION = """CPNI consent, the purpose gate and the audit ledger for a carrier.
+
+Send an API key (`cpniguard api-keys create NAME --scope ...`) as `X-API-Key: <secret>` or
+`Authorization: Bearer <secret>`. Scopes: read, write, decide, audit; admin implies all.
+Every refusal answers `{"error": code, "detail": reason}`."""
+
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(app: App, *, key_cache_seconds: float = KEY_CACHE_SECONDS, lifespan: Lifespan | None = None) -> FastAPI:
+    """The API over a built App; a revoked key may keep working for `key_cache_seconds`."""
+    api = FastAPI(title="cpniguard", version=__version__, description=DESCRIPTION, docs_url="/docs", lifespan=lifespan)
+    api.state.cpniguard = app
+    api.state.key_cache = KeyCache(key_cache_seconds)
+    errors.register(api)
+    for module in (system, registry, consent, decisions, audit):
+        api.include_router(module.router)
+    return api
+
+
+def create_app_from_environment() -> FastAPI:
+    """The factory `cpniguard serve` gives uvicorn: settings from CPNIGUARD_* variables."""
+    built = build(load_settings())
+    return create_app(built, lifespan=_closing(built))
+
+
+def _closing(app: App) -> Lifespan:
+    """This process built the App, so it closes the engine's connections on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.close()
+
+    return lifespan
