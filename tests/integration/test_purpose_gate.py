@@ -132,7 +132,7 @@ def test_checks_decided_together_answer_each_caller_and_audit_each_decision(app:
     record_event(app.uow(), app.clock, actor, opted_in.id, K.OPT_IN, Channel.WEB)
     unknown = CustomerId(new_id())
     third_party = Request(Purpose.MARKETING_THIRD_PARTY)
-    answers = check_many(
+    _, answers = check_many(
         app.uow(),
         app.clock,
         [

@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from cpniguard.access.model import digest
 from cpniguard.access.service import authenticate
 from cpniguard.actors import Actor
-from cpniguard.api.deps import app_of
 from cpniguard.errors import Forbidden, Unauthorized
 
 ADMIN = "admin"  # implies every other scope
@@ -68,12 +67,16 @@ async def caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Actor:
     """The actor behind the presented key; 401 when there is none, or it is unknown or revoked."""
-    secret = presented_secret(api_key, credentials)
-    cache: KeyCache = request.app.state.key_cache
+    return await actor_for(request.app.state, presented_secret(api_key, credentials))
+
+
+async def actor_for(state: Any, secret: str) -> Actor:
+    """The actor of a secret, from the cache or (on a miss) the database."""
+    cache: KeyCache = state.key_cache
     key_digest = digest(secret)
     actor = cache.get(key_digest)
     if actor is None:
-        app = app_of(request)
+        app = state.cpniguard
         # A cache miss reads the database; off the event loop, so other requests go on.
         actor = await run_in_threadpool(authenticate, app.uow(), app.clock, secret)
         cache.put(key_digest, actor)
@@ -84,13 +87,17 @@ def permits(actor: Actor, scope: str) -> bool:
     return scope in actor.roles or ADMIN in actor.roles
 
 
+def require_scope(actor: Actor, scope: str) -> Actor:
+    if not permits(actor, scope):
+        raise Forbidden(f"this API key lacks the {scope!r} scope")
+    return actor
+
+
 def scoped(scope: str) -> Callable[..., Coroutine[Any, Any, Actor]]:
     """A dependency giving the caller's actor when its key has `scope` (or admin), else 403."""
 
     async def actor_with_scope(actor: Annotated[Actor, Depends(caller)]) -> Actor:
-        if not permits(actor, scope):
-            raise Forbidden(f"this API key lacks the {scope!r} scope")
-        return actor
+        return require_scope(actor, scope)
 
     return actor_with_scope
 

@@ -74,10 +74,10 @@ async def on_error(request: Request, exc: Exception) -> JSONResponse:
     """Answers a domain or storage error with the status from the table."""
     status, code = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return refusal(status, code, _detail(exc), headers)
+    return refusal(status, code, detail_of(exc), headers)
 
 
-def _detail(exc: Exception) -> str:
+def detail_of(exc: Exception) -> str:
     if isinstance(exc, DomainError):
         return _one_line(str(exc))
     cause = _first_line(str(getattr(exc, "orig", None) or exc))
@@ -95,10 +95,10 @@ def _first_line(text: str) -> str:
 async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """Request validation failures: the same body as every refusal, naming each bad field."""
     assert isinstance(exc, RequestValidationError)
-    return refusal(422, InvalidInput.code, "; ".join(_field_problem(e) for e in exc.errors()))
+    return refusal(422, InvalidInput.code, "; ".join(field_problem(e) for e in exc.errors()))
 
 
-def _field_problem(error: Any) -> str:
+def field_problem(error: Any) -> str:
     where, *path = error.get("loc", ()) or ("body",)
     message = str(error.get("msg", "invalid"))
     if error.get("type") == "json_invalid":  # the path holds the character offset
