@@ -47,17 +47,20 @@ def check(
     """Decides one use and writes the decision to the audit ledger before answering (SAFE-1).
 
     When consent cannot be read the gate fails closed: the answer is a denial."""
-    [answer] = check_many(uow, clock, [Check(actor, customer, request, at, tuple(categories))])
+    _, [answer] = check_many(uow, clock, [Check(actor, customer, request, at, tuple(categories))])
     if isinstance(answer, DomainError):
         raise answer
     return answer
 
 
-def check_many(uow: UnitOfWork, clock: Clock, checks: Sequence[Check]) -> list[Decision | DomainError]:
+def check_many(
+    uow: UnitOfWork, clock: Clock, checks: Sequence[Check]
+) -> tuple[datetime, list[Decision | DomainError]]:
     """Decides several checks in one transaction: one commit makes all their ledger entries
     durable (group commit), so a server can answer many concurrent callers per write.
 
-    Each answer is a decision, or the error for that check alone (an unknown customer)."""
+    Returns the moment checks without `at` were decided for, and each check's answer: a
+    decision, or the error for that check alone (an unknown customer)."""
     now = clock.now()
     answers: list[Decision | DomainError] = []
     with uow:
@@ -73,7 +76,7 @@ def check_many(uow: UnitOfWork, clock: Clock, checks: Sequence[Check]) -> list[D
             uow.audit.add(_entry(item.actor, now, item.customer, decision, item.categories, item.request, when))
             answers.append(decision)
         uow.commit()
-    return answers
+    return now, answers
 
 
 def _facts_by_moment(
