@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the benchmark peers (idempotent). Run from anywhere:
 #   bash benchmarks/peers/install.sh [path/to/python]
-# - PyPI: gordon-to-regorus (regorus), casbin, httpx into the given Python (default: .venv)
+# - PyPI: gordon-to-regorus (regorus), casbin, httpx into the given Python (default: .venv);
+#   cedarpy (optional)
 # - Debian: wrk (HTTP load generator), via apt-get when missing
 # - npm: the Cerbos server binary into benchmarks/peers/node/ (git-ignored)
 set -euo pipefail
@@ -12,6 +13,8 @@ python="${1:-$root/.venv/bin/python}"
 cerbos_version="${CERBOS_VERSION:-0.55.0}"
 
 "$python" -m pip install --quiet "gordon-to-regorus>=0.13" "casbin>=1.36,<2" "httpx>=0.27,<1"
+# Cedar is an optional, informational peer: its benchmark is skipped when it does not install.
+"$python" -m pip install --quiet "cedarpy>=4.1,<5" || echo "cedarpy did not install; the Cedar comparison will be skipped" >&2
 
 if ! command -v wrk >/dev/null 2>&1; then
     apt-get update -q

@@ -46,14 +46,7 @@ CASBIN_MODEL = PEERS_DIR / "gate_casbin_model.conf"
 CASBIN_POLICY = PEERS_DIR / "gate_casbin_policy.csv"
 CERBOS_POLICIES = PEERS_DIR / "cerbos" / "policies"
 CERBOS_NPM_PACKAGE = "@cerbos/cerbos-linux-x64"
-CERBOS_BINARY = (
-    PEERS_DIR
-    / "node"
-    / "node_modules"
-    / "@cerbos"
-    / "cerbos-linux-x64"
-    / "cerbos-linux-x64"
-)
+CERBOS_BINARY = PEERS_DIR / "node" / "node_modules" / "@cerbos" / "cerbos-linux-x64" / "cerbos-linux-x64"
 
 STATUTORY_PURPOSES: tuple[str, ...] = (
     "provide-service",
@@ -144,14 +137,10 @@ def make_inputs(n: int, seed: int) -> list[dict[str, Any]]:
 
 def mismatches(peer_decide: Decide, inputs: Iterable[Facts]) -> int:
     """How many inputs ``peer_decide`` answers differently from :func:`reference_decide`."""
-    return sum(
-        1 for facts in inputs if bool(peer_decide(facts)) != reference_decide(facts)
-    )
+    return sum(1 for facts in inputs if bool(peer_decide(facts)) != reference_decide(facts))
 
 
-def reason_mismatches(
-    peer_reason: Callable[[Facts], str | None], inputs: Iterable[Facts]
-) -> int:
+def reason_mismatches(peer_reason: Callable[[Facts], str | None], inputs: Iterable[Facts]) -> int:
     """How many inputs get a reason other than the reference's (``None`` from the peer skips the input)."""
     count = 0
     for facts in inputs:
@@ -245,9 +234,7 @@ class CasbinPeer:
         self.fast = fast
         if fast:
             # cache_key_order indexes request and policy columns alike: 1 = purpose, 2 = action.
-            self._enforcer = casbin.FastEnforcer(
-                str(model_path), str(policy_path), cache_key_order=[1, 2]
-            )
+            self._enforcer = casbin.FastEnforcer(str(model_path), str(policy_path), cache_key_order=[1, 2])
         else:
             self._enforcer = casbin.Enforcer(str(model_path), str(policy_path))
         self._enforce: Callable[..., bool] = self._enforcer.enforce
@@ -257,9 +244,7 @@ class CasbinPeer:
 
     def allow_reason(self, facts: Facts) -> str | None:
         """The reason column of the policy line that allowed this use, or ``None`` when denied."""
-        allowed, rule = self._enforcer.enforce_ex(
-            casbin_subject(facts), facts["purpose"], self.ACTION
-        )
+        allowed, rule = self._enforcer.enforce_ex(casbin_subject(facts), facts["purpose"], self.ACTION)
         return str(rule[-1]) if allowed and rule else None
 
 
@@ -303,9 +288,7 @@ class CerbosServer:
     HEALTH_PATH = "/_cerbos/health"
     RESOURCE_KIND = "customer"
     PRINCIPAL: ClassVar[dict[str, Any]] = {"id": "cpni-agent", "roles": ["agent"]}
-    MAX_RESOURCES_PER_REQUEST = (
-        50  # Cerbos's default server.requestLimits.maxResourcesPerRequest
-    )
+    MAX_RESOURCES_PER_REQUEST = 50  # Cerbos's default server.requestLimits.maxResourcesPerRequest
 
     def __init__(
         self,
@@ -386,32 +369,22 @@ class CerbosServer:
         if self._workdir is None:
             return ""
         path = self._workdir / "cerbos.log"
-        return (
-            path.read_text(encoding="utf-8", errors="replace")[-2000:]
-            if path.exists()
-            else ""
-        )
+        return path.read_text(encoding="utf-8", errors="replace")[-2000:] if path.exists() else ""
 
     def _wait_healthy(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"Cerbos exited with {self._process.returncode}:\n{self._log_tail()}"
-                )
+                raise RuntimeError(f"Cerbos exited with {self._process.returncode}:\n{self._log_tail()}")
             try:
-                with urllib.request.urlopen(
-                    self.url + self.HEALTH_PATH, timeout=1.0
-                ) as response:
+                with urllib.request.urlopen(self.url + self.HEALTH_PATH, timeout=1.0) as response:
                     if json.loads(response.read()).get("status") == "SERVING":
                         return
             except (OSError, urllib.error.URLError, ValueError):
                 pass
             time.sleep(0.05)
-        raise TimeoutError(
-            f"Cerbos not healthy after {self.startup_timeout} s:\n{self._log_tail()}"
-        )
+        raise TimeoutError(f"Cerbos not healthy after {self.startup_timeout} s:\n{self._log_tail()}")
 
     def stop(self) -> None:
         if self._conn is not None:
@@ -461,9 +434,7 @@ class CerbosServer:
         """A CheckResources request body for these facts (one resource entry each, ids c0, c1, ...)."""
         body = {
             "principal": cls.PRINCIPAL,
-            "resources": [
-                cls.resource_entry(facts, f"c{i}") for i, facts in enumerate(facts_list)
-            ],
+            "resources": [cls.resource_entry(facts, f"c{i}") for i, facts in enumerate(facts_list)],
         }
         return json.dumps(body, separators=(",", ":")).encode()
 
@@ -471,13 +442,9 @@ class CerbosServer:
         """POST to /api/check/resources on a kept-alive connection (reconnecting once if it dropped)."""
         for attempt in (1, 2):
             if self._conn is None:
-                self._conn = http.client.HTTPConnection(
-                    self.host, self.port, timeout=30
-                )
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
             try:
-                self._conn.request(
-                    "POST", self.CHECK_PATH, body, {"Content-Type": "application/json"}
-                )
+                self._conn.request("POST", self.CHECK_PATH, body, {"Content-Type": "application/json"})
                 response = self._conn.getresponse()
                 payload = response.read()
             except (http.client.HTTPException, ConnectionError):
@@ -487,9 +454,7 @@ class CerbosServer:
                     raise
                 continue
             if response.status != HTTPStatus.OK:
-                raise RuntimeError(
-                    f"Cerbos answered {response.status}: {payload[:500]!r}"
-                )
+                raise RuntimeError(f"Cerbos answered {response.status}: {payload[:500]!r}")
             result: dict[str, Any] = json.loads(payload)
             return result
         raise AssertionError("unreachable")
@@ -509,15 +474,11 @@ class CerbosServer:
             # Results come back in request order; check ids to be sure.
             for i, (facts, result) in enumerate(zip(chunk, results, strict=True)):
                 if result["resource"]["id"] != f"c{i}":
-                    raise RuntimeError(
-                        f"Cerbos result {i} is for {result['resource']['id']}"
-                    )
+                    raise RuntimeError(f"Cerbos result {i} is for {result['resource']['id']}")
                 decisions.append(result["actions"][facts["purpose"]] == "EFFECT_ALLOW")
         return decisions
 
-    def write_wrk_lua(
-        self, path: Path | str, facts_list: Sequence[Facts], limit: int = 1000
-    ) -> Path:
+    def write_wrk_lua(self, path: Path | str, facts_list: Sequence[Facts], limit: int = 1000) -> Path:
         """Write a wrk script that POSTs single-resource checks to /api/check/resources.
 
         The script rotates through the first ``limit`` of ``facts_list`` (requests
@@ -572,9 +533,7 @@ def run_wrk(
         raise ValueError(f"wrk is only pointed at loopback addresses, not {url}")
     wrk = shutil.which("wrk")
     if wrk is None:
-        raise FileNotFoundError(
-            "wrk not found; install it with `apt-get install -y wrk`"
-        )
+        raise FileNotFoundError("wrk not found; install it with `apt-get install -y wrk`")
     command = [
         wrk,
         f"-t{threads}",
@@ -586,9 +545,7 @@ def run_wrk(
     if latency:
         command.append("--latency")
     command.append(url)
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=duration_s + 30, check=True
-    )
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration_s + 30, check=True)
     return completed.stdout
 
 

@@ -34,9 +34,7 @@ from policies import (
 )
 
 
-def us_per_decision(
-    decide: Decide, inputs: Sequence[dict[str, Any]], total: int
-) -> float:
+def us_per_decision(decide: Decide, inputs: Sequence[dict[str, Any]], total: int) -> float:
     """Best of three passes of ``total`` decisions cycling through ``inputs``, in microseconds each."""
     batch = [inputs[i % len(inputs)] for i in range(total)]
     best = float("inf")
@@ -74,12 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=20000,
         help="decisions per timing pass (in-process peers)",
     )
-    parser.add_argument(
-        "--seconds", type=float, default=2.0, help="duration of each Cerbos client run"
-    )
-    parser.add_argument(
-        "--wrk-seconds", type=int, default=5, help="duration of the wrk run"
-    )
+    parser.add_argument("--seconds", type=float, default=2.0, help="duration of each Cerbos client run")
+    parser.add_argument("--wrk-seconds", type=int, default=5, help="duration of the wrk run")
     parser.add_argument("--no-wrk", action="store_true", help="skip the wrk run")
     args = parser.parse_args(argv)
 
@@ -102,9 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, decide in in_process:
         bad = mismatches(decide, inputs)
         failed |= bad != 0
-        print(
-            f"{name:32} {bad:>10} {us_per_decision(decide, inputs, args.timed):>12.2f}"
-        )
+        print(f"{name:32} {bad:>10} {us_per_decision(decide, inputs, args.timed):>12.2f}")
     print(
         "reason mismatches: "
         f"rego RVM {reason_mismatches(rego.reason, inputs)}, "
@@ -117,11 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\nCerbos at {cerbos.url}")
         bad_single = mismatches(cerbos.check, inputs)
         batched = cerbos.check_batch(inputs)
-        bad_batch = sum(
-            1
-            for facts, allowed in zip(inputs, batched, strict=True)
-            if allowed != reference_decide(facts)
-        )
+        bad_batch = sum(1 for facts, allowed in zip(inputs, batched, strict=True) if allowed != reference_decide(facts))
         failed |= bad_single != 0 or bad_batch != 0
         print(f"{'cerbos: single check':32} {bad_single:>10}")
         print(f"{'cerbos: batched 50':32} {bad_batch:>10}")
@@ -133,12 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
 
         single = throughput(one_check, args.seconds)
-        batch = throughput(
-            lambda i: len(cerbos.check_batch(chunks[i % len(chunks)])), args.seconds
-        )
-        print(
-            f"cerbos single check (python client, 1 conn): {single:,.0f} decisions/s ({1e6 / single:,.0f} us each)"
-        )
+        batch = throughput(lambda i: len(cerbos.check_batch(chunks[i % len(chunks)])), args.seconds)
+        print(f"cerbos single check (python client, 1 conn): {single:,.0f} decisions/s ({1e6 / single:,.0f} us each)")
         print(f"cerbos batched 50   (python client, 1 conn): {batch:,.0f} decisions/s")
 
         if not args.no_wrk:
@@ -160,11 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("wrk saw non-2xx responses: the load run is void")
                 failed = True
 
-    print(
-        "\nFAILED: a peer disagrees with the reference"
-        if failed
-        else "\nall peers agree with the reference"
-    )
+    print("\nFAILED: a peer disagrees with the reference" if failed else "\nall peers agree with the reference")
     return 1 if failed else 0
 
 

@@ -1,0 +1,1 @@
+"""cpniguard's benchmarks against its peers: run with ``python -m benchmarks.run``."""
