@@ -32,19 +32,28 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+# The rules add up to two years (the biennial re-notice) to a moment and Python's dates end in
+# 9999, so an unbounded year would overflow deep in the domain. Real records lie well inside.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
 def parse_when(text: str) -> datetime:
     """An ISO 8601 date or date-time. A date means the start of that day in Eastern time;
     a date-time without an offset is read as Eastern time."""
     raw = text.strip()
     try:
         if len(raw) == 10:
-            return start_of_day(date.fromisoformat(raw))
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+            parsed = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=EASTERN)
+        else:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=EASTERN)
+        moment = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(f"not an ISO 8601 date or date-time: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=EASTERN)
-    return parsed.astimezone(UTC)
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise InvalidInput(f"date out of range ({EARLIEST_YEAR} to {LATEST_YEAR}): {text!r}")
+    return moment
 
 
 def as_utc(at: datetime) -> datetime:

@@ -13,8 +13,10 @@ from cpniguard.customers.model import (
     ContactKind,
     new_contact,
     normalise_email,
+    normalise_name,
     normalise_telephone_number,
 )
+from cpniguard.decisions.model import Purpose, Request
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId
 
@@ -70,3 +72,21 @@ def test_call_detail_fields_are_cpni_and_listings_are_sli_only_when_published_de
     assert listing_class("published") is DataClass.SUBSCRIBER_LIST
     assert listing_class("non-published") is DataClass.PROTECTED
     assert all(f.data_class for f in CATALOGUE)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:00-05:00", "0001-01-01", "1899-12-31", "3000-01-01"])
+def test_dates_outside_the_years_the_rules_compute_with_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_when(text)
+
+
+@pytest.mark.parametrize("value", ["Ada\x00Lovelace", "Ada\x07", "x" * 201])
+def test_names_with_control_characters_or_too_long_are_refused(value: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalise_name(value)
+
+
+def test_a_reference_with_control_characters_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="control characters"):
+        Request(Purpose.LEGAL_PROCESS, reference="order\x00 7")
+    assert Request(Purpose.LEGAL_PROCESS, reference="  order   7 ").reference == "order 7"

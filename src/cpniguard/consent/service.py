@@ -20,6 +20,7 @@ from cpniguard.consent.model import (
 from cpniguard.errors import NotFound
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.ports import UnitOfWork
+from cpniguard.text import clean_text
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def record_event(
 ) -> tuple[ConsentEvent, ConsentState]:
     """Appends one event and refreshes the current-state row in the same transaction."""
     validate_event(kind, channel)
+    evidence = clean_text(evidence, "evidence", 0, 2000)
     now = clock.now()
     event = ConsentEvent(new_id(), customer, kind, channel, at or now, now, actor.label, evidence)
     with uow:

@@ -14,6 +14,7 @@ import phonenumbers
 from cpniguard.calendar import eastern_date
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId, new_id
+from cpniguard.text import clean_text
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -150,17 +151,11 @@ def normalise_email(text: str) -> str:
 
 
 def normalise_postal_address(text: str) -> str:
-    cleaned = " ".join(text.split())
-    if len(cleaned) < 5:
-        raise InvalidInput(f"postal address too short: {text!r}")
-    return cleaned
+    return clean_text(text, "a postal address", 5, 400)
 
 
 def normalise_name(text: str) -> str:
-    cleaned = " ".join(text.split())
-    if not cleaned or len(cleaned) > 200:
-        raise InvalidInput("a customer name must have 1 to 200 characters")
-    return cleaned
+    return clean_text(text, "a customer name", 1, 200)
 
 
 def parse_enum(enum: type[E], text: str, what: str) -> E:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from cpniguard.consent.model import ConsentState
 from cpniguard.customers.model import SERVICE_BUCKET, ServiceCategory
 from cpniguard.errors import InvalidInput
+from cpniguard.text import clean_text
 
 
 class Purpose(StrEnum):
@@ -84,6 +85,10 @@ class Request:
     purpose: Purpose
     reference: str | None = None  # legal-process: the order or subpoena
     offer_category: ServiceCategory | None = None  # marketing-subscribed: what is offered
+
+    def __post_init__(self) -> None:
+        if self.reference is not None:
+            object.__setattr__(self, "reference", clean_text(self.reference, "a reference", 0, 500) or None)
 
 
 @cache
