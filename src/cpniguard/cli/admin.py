@@ -8,7 +8,7 @@ import typer
 
 from cpniguard.access.service import create_api_key, list_api_keys, revoke_api_key
 from cpniguard.bootstrap import ensure_signing_key
-from cpniguard.cli.common import JSON_OPTION, emit, state
+from cpniguard.cli.common import JSON_OPTION, emit, err, state
 from cpniguard.db.migrate import upgrade
 from cpniguard.redaction import logging_config
 from cpniguard.views import iso
@@ -42,6 +42,10 @@ def serve(
 
     st = state(ctx)
     app = st.app()
+    if workers > 1 and app.engine.dialect.name == "sqlite":
+        # Measured: two processes on one SQLite file answered half as many checks as one,
+        # since each commit's disk sync then carries fewer checks (api/gate_queue.py).
+        err.print("warning: SQLite has one writer; one API process serves checks fastest")
     if st.database_url:  # the worker processes build their own app from the environment
         os.environ["CPNIGUARD_DATABASE_URL"] = st.database_url
     uvicorn.run(
