@@ -147,3 +147,10 @@ def existing_bills(conn: Connection, keys: Iterable[tuple[uuid.UUID, str]]) -> s
         query = select(c.customer_id, c.period).where(tuple_(c.customer_id, c.period).in_(chunk))
         found.update((row.customer_id, row.period) for row in conn.execute(query))
     return found
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """After a bulk load the planner's row counts are stale. Measured on PostgreSQL after the
+    demo load: without fresh ones it chose sequential scans for the gate's per-customer
+    lookups (1.3 ms instead of 0.1 ms for 16 customers)."""
+    conn.exec_driver_sql("ANALYZE")

@@ -97,7 +97,7 @@ class SqlConsentRepository:
         """Current-state rows of several customers in one query; customers without events are absent."""
         with _readable():
             rows = self._conn.execute(
-                select(t.consent_state).where(t.consent_state.c.customer_id.in_(list(customers)))
+                select(t.consent_state).where(t.one_of(self._conn, t.consent_state.c.customer_id, customers))
             ).all()
         return {CustomerId(r.customer_id): state_from_row(r) for r in rows}
 

@@ -111,7 +111,7 @@ class SqlCustomerRepository:
         rows = self._conn.execute(
             select(t.customers.c.id, t.customers.c.listing_status, sv.category)
             .select_from(t.customers.outerjoin(t.services, active))
-            .where(t.customers.c.id.in_(list(customers)))
+            .where(t.one_of(self._conn, t.customers.c.id, customers))
         )
         listing: dict[CustomerId, bool] = {}
         subscribed: dict[CustomerId, set[ServiceCategory]] = defaultdict(set)

@@ -27,8 +27,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     # A server that does not answer must fail the request within seconds, not hang a worker.
+    # No ping before each use (a round trip per transaction on the hot path): a connection
+    # that died fails its statement, is discarded by the pool, and the request answers 503.
     connect_args = {"connect_timeout": 5}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -5,12 +5,15 @@ Every CPNI table keeps `customer_id`, so the schema can be distributed by custom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
+    Connection,
     DateTime,
     Dialect,
     ForeignKey,
@@ -22,7 +25,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    any_,
+    bindparam,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -162,15 +168,18 @@ consent_state = Table(
     Column("events_applied", Integer, nullable=False),
 )
 
+# Stored as the very text that is hashed (audit.model.StoredEntry): ids as dashed UUIDs, `at` as
+# 2026-03-02T15:00:00.000000Z, so verifying hashes what it reads. seq is the key; `id` has no
+# unique index (a uuid4, and a random-key index cost more than hashing on every append).
 audit_entries = Table(
     "audit_entries",
     metadata,
     Column("seq", Seq, primary_key=True, autoincrement=False),
-    Column("id", Uuid, nullable=False, unique=True),
-    Column("at", UTCDateTime, nullable=False),
+    Column("id", String(36), nullable=False),
+    Column("at", String(27), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(100), nullable=False),
-    Column("customer_id", Uuid),  # no foreign key: the ledger outlives any purge
+    Column("customer_id", String(36)),  # no foreign key: the ledger outlives any purge
     Column("categories", String(200), nullable=False),
     Column("purpose", String(60), nullable=False),
     Column("basis", String(200), nullable=False),
@@ -179,8 +188,7 @@ audit_entries = Table(
     Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    Index("ix_audit_entries_customer_id", "customer_id"),
-    Index("ix_audit_entries_action", "action"),
+    Index("ix_audit_entries_customer_id", "customer_id"),  # a customer's history
 )
 
 # One row: the chain head. Appenders lock it, so the chain stays one line on PostgreSQL too.
@@ -232,3 +240,11 @@ api_keys = Table(
     Column("created_by", String(200), nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+
+def one_of(conn: Connection, column: Column[Any], ids: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN ids`. On PostgreSQL as `= ANY(array)`: one statement text for any number
+    of ids, so the server prepares it once (an IN list is a new statement for every length)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=postgresql.ARRAY(column.type)))
+    return column.in_(list(ids))

@@ -94,6 +94,7 @@ def import_csv(
         summary = ImportSummary(records, len(customers), lines.digest.hexdigest())
         details = {"kind": kind.name, "file": path.name, **asdict(summary)}
         uow.audit.add(AuditEntry.of("customers:cpni:imported", actor, now, categories=("cpni",), details=details))
+        bulk.refresh_statistics(conn)
         uow.commit()
     return summary
 

@@ -70,6 +70,9 @@ def load_demo(
                 counts.audit_entries += 1
             uow.commit()
         progress(len(batch.customers))
+    with new_uow() as uow:
+        bulk.refresh_statistics(uow.connection)
+        uow.commit()
     return counts
 
 
