@@ -49,7 +49,9 @@ def parse_when(text: str) -> datetime:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=EASTERN)
         moment = parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
+    except OverflowError:
+        raise InvalidInput(f"date out of range ({EARLIEST_YEAR} to {LATEST_YEAR}): {text!r}") from None
+    except ValueError:
         raise InvalidInput(f"not an ISO 8601 date or date-time: {text!r}") from None
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise InvalidInput(f"date out of range ({EARLIEST_YEAR} to {LATEST_YEAR}): {text!r}")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
 from cpniguard.access.model import ApiKey
-from cpniguard.audit.model import AuditEntry, Checkpoint
+from cpniguard.audit.model import AuditEntry, Checkpoint, Run
 from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.customers.model import Contact, Customer, Service, ServiceCategory
 from cpniguard.customers.records import Bill, CallDetailRecord
@@ -50,7 +50,17 @@ class ConsentRepository(Protocol):
 
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
-    def entries(self, batch_size: int) -> Iterator[AuditEntry]: ...
+    def check_chain(
+        self,
+        checkpoints: Mapping[int, str],
+        batch_size: int,
+        parallel_from: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Run]:
+        """Every stored entry checked in chain order, in stretches of seq (see `audit.model.RunCheck`)."""
+        ...
+
+    def entry(self, seq: int) -> AuditEntry | None: ...
     def count(self) -> int: ...
     def checkpoints(self) -> list[Checkpoint]: ...
     def last_checkpoint(self) -> Checkpoint | None: ...

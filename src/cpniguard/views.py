@@ -102,20 +102,35 @@ def consent_view(view: ConsentView) -> dict[str, Any]:
 def entry_view(entry: AuditEntry) -> dict[str, Any]:
     return {
         "seq": entry.seq,
-        "id": str(entry.id),
-        "at": iso(entry.at),
+        "id": entry.id,
+        "at": _ledger_time(entry.at),
         "actor": entry.actor,
         "action": entry.action,
-        "customer": str(entry.customer_id) if entry.customer_id else None,
+        "customer": entry.customer_id,
         "categories": entry.categories,
         "purpose": entry.purpose,
         "basis": entry.basis,
         "outcome": entry.outcome,
         "reason": entry.reason,
-        "details": json.loads(entry.details),
+        "details": _ledger_details(entry.details),
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
     }
+
+
+# A tampered entry (the one verification names) may hold any text: it is shown as stored.
+def _ledger_time(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).isoformat()
+    except ValueError:
+        return stamp
+
+
+def _ledger_details(details: str) -> Any:
+    try:
+        return json.loads(details)
+    except ValueError:
+        return {"stored_text": details}
 
 
 def checkpoint_view(checkpoint: Checkpoint) -> dict[str, Any]:

@@ -353,11 +353,6 @@ def test_services_subscribed_are_listed_once_in_the_order_given(client: TestClie
     assert [s["category"] for s in customer["services"]] == [ServiceCategory.UCAAS, ServiceCategory.SIP_TRUNK]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit.service.checkpoint signs a head that already has an automatic checkpoint: "
-    "duplicate key on audit_checkpoints.seq, so the API answers 409",
-)
 def test_a_checkpoint_can_be_signed_where_one_was_made_automatically(
     app: App, actor: Actor, client: TestClient, headers: dict[str, str]
 ) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -11,10 +14,13 @@ from cpniguard.audit.service import checkpoint, verify
 from cpniguard.bootstrap import App
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
+from cpniguard.db import audit_scan
 from cpniguard.db import tables as t
+from cpniguard.db.audit_repo import SqlAuditRepository
 from cpniguard.db.migrate import current_revision, head_revision, upgrade
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check
+from cpniguard.views import verification_view
 from tests.conftest import a_customer
 
 
@@ -52,14 +58,15 @@ def test_a_forged_checkpoint_signature_fails_verification(app: App, actor: Actor
     assert not result.ok and result.bad_checkpoints == [5]
 
 
-def _tamper(app: App, seq: int) -> None:
+def _tamper(app: App, seq: int, statement: str = "UPDATE audit_entries SET outcome = 'denied'") -> None:
     with app.engine.begin() as conn:
         # An attacker with the database's owner rights can switch the triggers off first.
         if app.engine.dialect.name == "postgresql":
             conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
         else:
             conn.execute(text("DROP TRIGGER audit_entries_no_update"))
-        conn.execute(update(t.audit_entries).where(t.audit_entries.c.seq == seq).values(outcome="denied"))
+            conn.execute(text("DROP TRIGGER audit_entries_no_delete"))
+        conn.execute(text(f"{statement} WHERE seq = :seq"), {"seq": seq})
 
 
 def test_an_edited_entry_is_named_as_the_first_bad_one(app: App, actor: Actor) -> None:
@@ -67,7 +74,111 @@ def test_an_edited_entry_is_named_as_the_first_bad_one(app: App, actor: Actor) -
     _tamper(app, 4)
     result = verify(app.uow(), app.verifier)
     assert not result.ok and result.first_bad is not None and result.first_bad.seq == 4
+    assert result.first_bad.outcome == "denied" and result.problem == "entry content does not match its hash"
     assert result.entries == 9  # every entry was still read
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "id = '00000000-0000-4000-8000-000000000000'",
+        "at = '2026-03-02T15:00:00.000001Z'",
+        "customer_id = NULL",
+        "details = '{}'",
+        "prev_hash = hash",
+        "hash = prev_hash",
+    ],
+)
+def test_every_stored_field_is_covered_by_the_hash_chain(app: App, actor: Actor, change: str) -> None:
+    some_decisions(app, actor, 4)
+    _tamper(app, 3, f"UPDATE audit_entries SET {change}")
+    result = verify(app.uow(), app.verifier)
+    assert not result.ok and result.first_bad_seq == 3 and result.entries == 5
+
+
+def test_a_deleted_entry_leaves_a_gap_named_at_the_next_one(app: App, actor: Actor) -> None:
+    some_decisions(app, actor, 6)
+    _tamper(app, 4, "DELETE FROM audit_entries")
+    result = verify(app.uow(), app.verifier)
+    assert not result.ok and result.first_bad_seq == 5 and result.problem == "sequence gap: expected 4, found 5"
+
+
+def test_an_entry_tampered_into_unreadable_text_is_still_named_and_shown(app: App, actor: Actor) -> None:
+    some_decisions(app, actor, 3)
+    _tamper(app, 2, "UPDATE audit_entries SET at = 'yesterday', details = 'not json'")
+    view = verification_view(verify(app.uow(), app.verifier))
+    assert view["ok"] is False and view["first_bad"]["seq"] == 2
+    assert view["first_bad"]["at"] == "yesterday" and view["first_bad"]["details"] == {"stored_text": "not json"}
+
+
+@pytest.mark.sqlite_only
+def test_a_nul_byte_hidden_in_a_field_is_caught(app: App, actor: Actor) -> None:
+    # SQLite's printf, which joins the fields when verifying, stops at a NUL: "opt-in" and
+    # "opt-in<NUL>anything" would read alike without the length check.
+    some_decisions(app, actor, 3)
+    _tamper(app, 2, "UPDATE audit_entries SET reason = reason || char(0) || 'but denied'")
+    result = verify(app.uow(), app.verifier)
+    assert not result.ok and result.first_bad_seq == 2 and result.problem == "entry content does not match its hash"
+
+
+def _second_stretch_starts(app: App) -> int:
+    with app.uow() as uow:
+        last, _ = uow.audit.head()
+    plan = audit_scan.stretches(1, last, 2)
+    if len(plan) < 2:
+        pytest.skip("one usable CPU: the ledger is checked in one stretch")
+    return plan[1][0] + 1
+
+
+def test_a_large_ledger_is_checked_in_stretches_in_parallel_with_the_same_verdict(
+    app: App, actor: Actor, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    some_decisions(app, actor, 20)
+    _second_stretch_starts(app)
+    started: list[audit_scan.Worker | None] = []
+    start = audit_scan.Worker.start
+
+    def spied(*args: Any) -> audit_scan.Worker | None:
+        started.append(start(*args))
+        return started[-1]
+
+    monkeypatch.setattr(audit_scan.Worker, "start", spied)
+    whole = verify(app.uow(), app.verifier)
+    counted: list[int] = []
+    apart = verify(app.uow(), app.verifier, progress=counted.append, batch_size=3, parallel_from=2)
+    assert apart.ok and whole.ok and apart.entries == whole.entries == sum(counted) == 21
+    assert apart.head_hash == whole.head_hash and apart.checkpoints_checked == 4
+    assert started and None not in started and "worker" not in caplog.text  # workers did their stretches
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+def test_an_edit_in_a_stretch_checked_by_a_worker_is_named(app: App, actor: Actor, offset: int) -> None:
+    some_decisions(app, actor, 20)
+    seq = _second_stretch_starts(app) + offset
+    _tamper(app, seq)
+    result = verify(app.uow(), app.verifier, batch_size=3, parallel_from=2)
+    assert not result.ok and result.first_bad is not None and result.first_bad.seq == seq and result.entries == 21
+
+
+def test_an_entry_deleted_where_two_stretches_meet_is_named(app: App, actor: Actor) -> None:
+    some_decisions(app, actor, 20)
+    first_of_second = _second_stretch_starts(app)
+    _tamper(app, first_of_second - 1, "DELETE FROM audit_entries")
+    result = verify(app.uow(), app.verifier, parallel_from=2)
+    assert not result.ok and result.first_bad_seq == first_of_second
+    assert result.problem == f"sequence gap: expected {first_of_second - 1}, found {first_of_second}"
+
+
+def test_a_stretch_whose_worker_fails_is_checked_here(
+    app: App, actor: Actor, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    some_decisions(app, actor, 20)
+    _second_stretch_starts(app)
+    unreachable = {"sqlite": str(tmp_path / "no-such-directory" / "ledger.db")}
+    monkeypatch.setattr(SqlAuditRepository, "_worker_target", lambda self: unreachable)
+    result = verify(app.uow(), app.verifier, parallel_from=2)
+    assert result.ok and result.entries == 21
+    assert "audit verification worker failed" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -145,4 +145,4 @@ def test_checks_decided_together_answer_each_caller_and_audit_each_decision(app:
     assert isinstance(answers[1], NotFound)
     with app.uow() as uow:
         decided = uow.audit.find(None, "decisions:cpni-use", 10)
-    assert sorted(e.customer_id for e in decided) == sorted([opted_in.id, plain.id])
+    assert sorted(e.customer_id for e in decided) == sorted([str(opted_in.id), str(plain.id)])

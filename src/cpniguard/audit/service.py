@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from cpniguard.actors import Actor
-from cpniguard.audit.model import AuditEntry, Checkpoint, Verification, verify_stream
+from cpniguard.audit.model import AuditEntry, Checkpoint, Verification, join_runs
 from cpniguard.clock import Clock
 from cpniguard.ports import SignatureVerifier, UnitOfWork
+
+PARALLEL_FROM = 200_000  # entries; below this, starting worker processes costs more than it saves
 
 
 def verify(
@@ -16,43 +18,36 @@ def verify(
     verifier: SignatureVerifier,
     progress: Callable[[int], None] | None = None,
     batch_size: int = 20_000,
+    parallel_from: int = PARALLEL_FROM,
 ) -> Verification:
     """Re-hashes every stored entry and checks every signed checkpoint against the chain."""
     with uow:
         checkpoints = uow.audit.checkpoints()
-        good: dict[int, str] = {}
-        result_bad: list[int] = []
+        vouched: dict[int, str] = {}
+        unsigned: list[int] = []
         for cp in checkpoints:
             if verifier.verify(cp.public_key, cp.message(), cp.signature):
-                good[cp.seq] = cp.head_hash
+                vouched[cp.seq] = cp.head_hash
             else:
-                result_bad.append(cp.seq)
-        entries = uow.audit.entries(batch_size)
-        result = verify_stream(_counted(entries, progress, batch_size), good)
+                unsigned.append(cp.seq)
+        result = join_runs(uow.audit.check_chain(vouched, batch_size, parallel_from, progress))
+        if result.first_bad_seq is not None:
+            result.first_bad = uow.audit.entry(result.first_bad_seq)
     result.checkpoints_checked = len(checkpoints)
-    result.bad_checkpoints = result_bad
-    if result_bad and result.ok:
-        result.ok, result.problem = False, f"checkpoint signature invalid at seq {result_bad[0]}"
+    result.bad_checkpoints = unsigned
+    if unsigned and result.ok:
+        result.ok, result.problem = False, f"checkpoint signature invalid at seq {unsigned[0]}"
     return result
 
 
-def _counted(entries: Iterator[AuditEntry], progress: Callable[[int], None] | None, every: int) -> Iterator[AuditEntry]:
-    if progress is None:
-        yield from entries
-        return
-    n = 0
-    for entry in entries:
-        yield entry
-        n += 1
-        if n % every == 0:
-            progress(every)
-    progress(n % every)
-
-
 def checkpoint(uow: UnitOfWork, clock: Clock, actor: Actor, sign: Callable[[int, str], Checkpoint]) -> Checkpoint:
-    """Signs the current head now (checkpoints are also made every N entries at commit)."""
+    """Signs the current head now (checkpoints are also made every N entries at commit).
+    When the head already carries a checkpoint (made at commit), that one is the answer."""
     with uow:
         seq, head = uow.audit.head()
+        last = uow.audit.last_checkpoint()
+        if last is not None and last.seq == seq:
+            return last
         made = sign(seq, head)
         uow.audit.add_checkpoint(made)
         uow.audit.add(AuditEntry.of("audit:checkpoint:signed", actor, clock.now(), details={"seq": seq}))

@@ -1,41 +1,44 @@
 """The audit ledger in SQL: entries are chained onto the locked head when the unit of work
-commits, so the chain order is the commit order, on SQLite and on PostgreSQL alike."""
+commits, so the chain order is the commit order, on SQLite and on PostgreSQL alike.
+
+Entries are stored as the text that is hashed (`audit.model.StoredEntry`): appending inserts
+the linked rows as they are, verifying (`audit_scan`) hashes what it reads back.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from cpniguard.audit.model import GENESIS_HASH, AuditEntry, Checkpoint, chain, checkpoint_message
-from cpniguard.db import bulk
+from cpniguard.audit.model import (
+    GENESIS_HASH,
+    PAYLOAD_FIELDS,
+    AuditEntry,
+    Checkpoint,
+    Run,
+    StoredEntry,
+    checkpoint_message,
+    link,
+)
+from cpniguard.db import audit_scan
 from cpniguard.db import tables as t
 from cpniguard.ports import Signer
 
 HEAD_ID = 1
+COLUMNS = (*PAYLOAD_FIELDS, "hash")
+NAMES = ", ".join(COLUMNS)
+COPY_FROM = 50  # rows; fewer go through executemany, as COPY costs PostgreSQL a round trip more
 
 
 def entry_from_row(r: Any) -> AuditEntry:
-    return AuditEntry(
-        r.id,
-        r.at,
-        r.actor,
-        r.action,
-        r.customer_id,
-        r.categories,
-        r.purpose,
-        r.basis,
-        r.outcome,
-        r.reason,
-        r.details,
-        r.seq,
-        r.prev_hash,
-        r.hash,
-    )
+    fields = (r.actor, r.action, r.customer_id, r.categories, r.purpose, r.basis, r.outcome, r.reason, r.details)
+    return AuditEntry(r.id, r.at, *fields, r.seq, r.prev_hash, r.hash)
 
 
 class SqlAuditRepository:
@@ -53,15 +56,31 @@ class SqlAuditRepository:
         if not self._pending:
             return
         seq, head = self._lock_head()
-        linked = chain(self._pending, seq, head)
+        rows = link(self._pending, seq, head)
         self._pending = []
-        bulk.insert_records(self._conn, t.audit_entries, linked)
-        last = linked[-1]
+        self._insert(rows)
+        last_seq, last_hash = rows[-1][0], rows[-1][-1]
         self._conn.execute(
-            update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last.seq, hash=last.hash)
+            update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last_seq, hash=last_hash)
         )
-        if self._signer is not None and self._every > 0 and last.seq // self._every > seq // self._every:
-            self.add_checkpoint(self.sign_head(last.seq, last.hash, now))
+        if self._signer is not None and self._every > 0 and last_seq // self._every > seq // self._every:
+            self.add_checkpoint(self.sign_head(last_seq, last_hash, now))
+
+    def _insert(self, rows: Sequence[StoredEntry]) -> None:
+        """Rows go to the driver as they are (all text but seq), in this transaction."""
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
+        if self._conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+            with driver.cursor() as cursor, cursor.copy(f"COPY audit_entries ({NAMES}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        mark = "?" if self._conn.dialect.name == "sqlite" else "%s"
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(f"INSERT INTO audit_entries ({NAMES}) VALUES ({', '.join([mark] * len(COLUMNS))})", rows)
+        finally:
+            cursor.close()
 
     def _lock_head(self) -> tuple[int, str]:
         query = select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == HEAD_ID)
@@ -98,25 +117,42 @@ class SqlAuditRepository:
     def count(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(t.audit_entries)).scalar_one())
 
-    def entries(self, batch_size: int = 20_000) -> Iterator[AuditEntry]:
-        """Every entry in chain order, fetched in keyset batches so memory stays flat."""
+    def check_chain(
+        self,
+        checkpoints: Mapping[int, str],
+        batch_size: int,
+        parallel_from: int,
+        progress: audit_scan.Progress | None = None,
+    ) -> list[Run]:
+        """Every stored entry checked in chain order (see `audit_scan`), in one stretch or, for
+        a ledger of `parallel_from` entries or more on a file or a server, one per CPU."""
         c = t.audit_entries.c
-        after = 0
-        while True:
-            rows = self._conn.execute(
-                select(t.audit_entries).where(c.seq > after).order_by(c.seq).limit(batch_size)
-            ).all()
-            if not rows:
-                return
-            for r in rows:
-                yield entry_from_row(r)
-            after = rows[-1].seq
+        first, last = self._conn.execute(select(func.min(c.seq), func.max(c.seq))).one()
+        target = self._worker_target()
+        plan = audit_scan.stretches(first, last, parallel_from) if target else [audit_scan.WHOLE]
+        driver = self._conn.connection.driver_connection
+        dialect = self._conn.dialect.name
+        return audit_scan.check_ledger(driver, dialect, target, plan, batch_size, checkpoints, progress)
+
+    def _worker_target(self) -> dict[str, str] | None:
+        """Where a worker process finds this database, when it can."""
+        url = self._conn.engine.url
+        if self._conn.dialect.name == "postgresql":
+            return {"postgresql": url.set(drivername="postgresql").render_as_string(hide_password=False)}
+        path = url.database
+        if self._conn.dialect.name == "sqlite" and path and not url.query and os.path.isfile(path):
+            return {"sqlite": os.path.abspath(path)}
+        return None  # an in-memory or URI-named SQLite database
+
+    def entry(self, seq: int) -> AuditEntry | None:
+        row = self._conn.execute(select(t.audit_entries).where(t.audit_entries.c.seq == seq)).first()
+        return entry_from_row(row) if row else None
 
     def find(self, customer: uuid.UUID | None, action: str | None, limit: int) -> list[AuditEntry]:
         c = t.audit_entries.c
         query = select(t.audit_entries).order_by(c.seq.desc()).limit(limit)
         if customer is not None:
-            query = query.where(c.customer_id == customer)
+            query = query.where(c.customer_id == str(customer))
         if action:
             query = query.where(c.action.like(f"{action}%"))
         return [entry_from_row(r) for r in self._conn.execute(query)]

@@ -37,7 +37,10 @@ class WriterLock:
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         if not database or database == ":memory:" or database.startswith("file:"):
             return cls(None)
-        fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StorageUnavailable(f"database unavailable: unable to open database file ({exc.strerror})") from None
         fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor is closed
         return cls(fd)
 

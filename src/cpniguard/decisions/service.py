@@ -53,9 +53,7 @@ def check(
     return answer
 
 
-def check_many(
-    uow: UnitOfWork, clock: Clock, checks: Sequence[Check]
-) -> tuple[datetime, list[Decision | DomainError]]:
+def check_many(uow: UnitOfWork, clock: Clock, checks: Sequence[Check]) -> tuple[datetime, list[Decision | DomainError]]:
     """Decides several checks in one transaction: one commit makes all their ledger entries
     durable (group commit), so a server can answer many concurrent callers per write.
 

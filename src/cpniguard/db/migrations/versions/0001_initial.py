@@ -77,11 +77,11 @@ def upgrade() -> None:
     op.create_table(
         "audit_entries",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=False, nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("at", sa.String(length=27), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=100), nullable=False),
-        sa.Column("customer_id", sa.Uuid(), nullable=True),
+        sa.Column("customer_id", sa.String(length=36), nullable=True),
         sa.Column("categories", sa.String(length=200), nullable=False),
         sa.Column("purpose", sa.String(length=60), nullable=False),
         sa.Column("basis", sa.String(length=200), nullable=False),
@@ -91,10 +91,8 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_entries")),
-        sa.UniqueConstraint("id", name=op.f("uq_audit_entries_id")),
     )
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
-        batch_op.create_index("ix_audit_entries_action", ["action"], unique=False)
         batch_op.create_index("ix_audit_entries_customer_id", ["customer_id"], unique=False)
 
     op.create_table(
@@ -272,7 +270,6 @@ def downgrade() -> None:
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_entries_customer_id")
-        batch_op.drop_index("ix_audit_entries_action")
 
     op.drop_table("audit_entries")
     op.drop_table("audit_checkpoints")
