@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchmarks.common import Options, Result, noise, ratio, rounded, say, timed
 from cpniguard.actors import Actor
-from cpniguard.audit.model import AuditEntry
+from cpniguard.audit.model import PAYLOAD_FIELDS, AuditEntry
 from cpniguard.audit.service import verify
 from cpniguard.audit.signing import new_seed
 from cpniguard.bootstrap import App, build, load_settings
@@ -29,22 +29,7 @@ from cpniguard.db.migrate import upgrade
 
 BATCH = 10_000
 AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-COLUMNS = (
-    "seq",
-    "id",
-    "at",
-    "actor",
-    "action",
-    "customer_id",
-    "categories",
-    "purpose",
-    "basis",
-    "outcome",
-    "reason",
-    "details",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = (*PAYLOAD_FIELDS, "hash")
 
 
 def entries(n: int) -> list[AuditEntry]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from cpniguard.audit.model import AuditEntry, Checkpoint, Verification
+from cpniguard.classification.model import CATALOGUE
 from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.consent.service import ConsentView
 from cpniguard.customers.model import Contact, Customer, Service
@@ -167,3 +168,16 @@ def batch_view(outcome: BatchOutcome, purpose: str, at: datetime, include_ids: b
     if include_ids:
         view["allowed_customers"] = outcome.allowed
     return view
+
+
+def field_class_views() -> list[dict[str, Any]]:
+    """The classification catalogue: every stored customer field and its class."""
+    return [
+        {"table": f.table, "column": f.column, "class": f.data_class.value, "call_detail": f.call_detail}
+        for f in CATALOGUE
+    ]
+
+
+def recorded_view(event: ConsentEvent, state: ConsentState, now: datetime) -> dict[str, Any]:
+    """A consent event just recorded, with the approvals it leaves in force now."""
+    return {"event": event_view(event), "customer": str(event.customer_id), "approvals": state_view(state, now)}

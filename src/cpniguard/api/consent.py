@@ -13,7 +13,7 @@ from cpniguard.api.errors import ERROR_RESPONSES
 from cpniguard.api.responses import ConsentOut, RecordedEventOut
 from cpniguard.consent.service import record_event, show_consent
 from cpniguard.ids import parse_customer_id
-from cpniguard.views import consent_view, event_view, state_view
+from cpniguard.views import consent_view, recorded_view
 
 router = APIRouter(tags=["consent"], responses=ERROR_RESPONSES)
 
@@ -24,7 +24,7 @@ def record(customer_id: str, body: ConsentEventIn, app: AppDep, actor: Writer) -
     customer = parse_customer_id(customer_id)
     at = moment(body.at, app)
     stored, state = record_event(app.uow(), app.clock, actor, customer, body.event, body.channel, at, body.evidence)
-    view = {"event": event_view(stored), "customer": str(customer), "approvals": state_view(state, app.clock.now())}
+    view = recorded_view(stored, state, app.clock.now())
     return RecordedEventOut.model_validate(view)
 
 

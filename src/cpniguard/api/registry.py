@@ -11,10 +11,9 @@ from cpniguard.api.bodies import CustomerIn
 from cpniguard.api.deps import WHEN_HELP, AppDep, moment, parse_moment
 from cpniguard.api.errors import ERROR_RESPONSES
 from cpniguard.api.responses import CustomerOut, FieldClassOut
-from cpniguard.classification.model import CATALOGUE
 from cpniguard.customers.service import add_customer, find_customers, show_customer
 from cpniguard.ids import parse_customer_id
-from cpniguard.views import customer_view
+from cpniguard.views import customer_view, field_class_views
 
 router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
@@ -55,9 +54,4 @@ def show(
 @router.get("/classification")
 def classification(actor: Reader) -> list[FieldClassOut]:
     """Every stored customer field with its class: CPNI, subscriber list information, protected, ..."""
-    return [
-        FieldClassOut.model_validate(
-            {"table": f.table, "column": f.column, "class": f.data_class.value, "call_detail": f.call_detail}
-        )
-        for f in CATALOGUE
-    ]
+    return [FieldClassOut.model_validate(view) for view in field_class_views()]

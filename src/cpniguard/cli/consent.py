@@ -14,7 +14,7 @@ from cpniguard.decisions.model import Request, parse_purpose
 from cpniguard.decisions.service import check, check_batch
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId, parse_customer_id
-from cpniguard.views import batch_view, consent_view, decision_view, event_view, state_view
+from cpniguard.views import batch_view, consent_view, decision_view, recorded_view
 
 consent = typer.Typer(no_args_is_help=True, help="The consent ledger: record events, read approvals.")
 
@@ -46,7 +46,7 @@ def record(
         evidence=evidence,
     )
     now = app.clock.now()
-    emit({"event": event_view(stored), "customer": customer_id, "approvals": state_view(derived, now)}, as_json)
+    emit(recorded_view(stored, derived, now), as_json)
 
 
 @consent.command("show")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from cpniguard.classification.model import CATALOGUE
 from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
 from cpniguard.customers.model import CustomerKind, Language, ListingStatus, ServiceCategory, parse_enum
 from cpniguard.customers.service import NewCustomer, add_customer, find_customers, show_customer
 from cpniguard.ids import parse_customer_id
-from cpniguard.views import customer_view
+from cpniguard.views import customer_view, field_class_views
 
 customers = typer.Typer(no_args_is_help=True, help="The registry: customers, services, contacts of record.")
 
@@ -75,10 +74,4 @@ def find(
 
 def classification(as_json: bool = JSON_OPTION) -> None:
     """List every stored customer field with its class: CPNI, SLI, protected, account, not CPNI."""
-    emit(
-        [
-            {"table": f.table, "column": f.column, "class": f.data_class.value, "call_detail": f.call_detail}
-            for f in CATALOGUE
-        ],
-        as_json,
-    )
+    emit(field_class_views(), as_json)
