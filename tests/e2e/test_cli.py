@@ -161,3 +161,12 @@ def test_the_classification_lists_call_detail_as_cpni(cli: Cli) -> None:
         "class": "cpni",
         "call_detail": True,
     } in rows
+
+
+def test_reading_consent_history_and_searching_customers_are_recorded(cli: Cli) -> None:
+    cid = new_customer(cli)
+    cli.json("consent", "show", cid)
+    cli.json("customers", "find", "Ada")
+    assert cli.json("audit", "search", "--customer", cid, "--action", "consent:history:viewed")
+    searched = cli.json("audit", "search", "--action", "customers:account:searched")
+    assert searched[0]["details"] == {"found": 1}

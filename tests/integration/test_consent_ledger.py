@@ -38,8 +38,8 @@ def test_the_state_at_a_past_moment_is_derived_from_the_events(app: App, actor: 
     customer = a_customer(app, actor)
     record_event(app.uow(), app.clock, actor, customer.id, K.OPT_IN, Channel.WEB, at=parse_when("2026-01-10"))
     record_event(app.uow(), app.clock, actor, customer.id, K.OPT_IN_REVOKED, Channel.WEB, at=parse_when("2026-02-10"))
-    then = show_consent(app.uow(), customer.id, parse_when("2026-01-20"))
-    now = show_consent(app.uow(), customer.id, parse_when("2026-02-20"))
+    then = show_consent(app.uow(), app.clock, actor, customer.id, parse_when("2026-01-20"))
+    now = show_consent(app.uow(), app.clock, actor, customer.id, parse_when("2026-02-20"))
     assert then.state.opt_in_active(then.at) and len(then.events) == 1
     assert not now.state.opt_in_active(now.at) and len(now.events) == 2
 

@@ -36,5 +36,5 @@ def show(
     at: Annotated[str | None, Query(description=WHEN_HELP)] = None,
 ) -> ConsentOut:
     """The approvals in force at a moment and the history up to it."""
-    view = show_consent(app.uow(), parse_customer_id(customer_id), moment(at, app))
+    view = show_consent(app.uow(), app.clock, actor, parse_customer_id(customer_id), moment(at, app))
     return ConsentOut.model_validate(consent_view(view))

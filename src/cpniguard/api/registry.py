@@ -35,7 +35,9 @@ def find(
 ) -> list[CustomerOut]:
     """Find customers by name, telephone number or email."""
     now = app.clock.now()
-    return [CustomerOut.model_validate(customer_view(c, now)) for c in find_customers(app.uow(), q, limit)]
+    return [
+        CustomerOut.model_validate(customer_view(c, now)) for c in find_customers(app.uow(), app.clock, actor, q, limit)
+    ]
 
 
 @router.get("/customers/{customer_id}")

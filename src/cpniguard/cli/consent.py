@@ -58,7 +58,12 @@ def show(
 ) -> None:
     """The approvals in force at a moment (now by default) and the history up to it."""
     app = state(ctx).app()
-    emit(consent_view(show_consent(app.uow(), parse_customer_id(customer_id), when(at, app))), as_json)
+    emit(
+        consent_view(
+            show_consent(app.uow(), app.clock, state(ctx).actor(), parse_customer_id(customer_id), when(at, app))
+        ),
+        as_json,
+    )
 
 
 @consent.command("rebuild")

@@ -69,7 +69,9 @@ def find(
     """Find customers by name, telephone number or email."""
     app = state(ctx).app()
     now = app.clock.now()
-    emit([customer_view(c, now) for c in find_customers(app.uow(), text, limit)], as_json)
+    emit(
+        [customer_view(c, now) for c in find_customers(app.uow(), app.clock, state(ctx).actor(), text, limit)], as_json
+    )
 
 
 def classification(as_json: bool = JSON_OPTION) -> None:

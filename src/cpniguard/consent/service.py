@@ -65,12 +65,17 @@ def record_event(
     return stored, state
 
 
-def show_consent(uow: UnitOfWork, customer: CustomerId, at: datetime) -> ConsentView:
-    """The derived approvals at `at`, folded from the events effective by then."""
+def show_consent(uow: UnitOfWork, clock: Clock, actor: Actor, customer: CustomerId, at: datetime) -> ConsentView:
+    """The derived approvals at `at`, folded from the events effective by then; the reading
+    is recorded in the ledger like every view of a customer's records."""
     with uow:
         if not uow.customers.exists(customer):
             raise NotFound(f"unknown customer: {customer}")
         events = uow.consent.events(customer)
+        uow.audit.add(
+            AuditEntry.of("consent:history:viewed", actor, clock.now(), customer, details={"at": at.isoformat()})
+        )
+        uow.commit()
     return ConsentView(fold(customer, events, at), [e for e in events if e.at <= at], at)
 
 

@@ -124,9 +124,22 @@ def show_customer(uow: UnitOfWork, clock: Clock, actor: Actor, customer: Custome
     return found
 
 
-def find_customers(uow: UnitOfWork, text: str, limit: int = 20) -> list[Customer]:
+def find_customers(uow: UnitOfWork, clock: Clock, actor: Actor, text: str, limit: int = 20) -> list[Customer]:
+    """By name, telephone number or email; the search is recorded, since results show services."""
     with uow:
-        return uow.customers.find(text, limit)
+        found = uow.customers.find(text, limit)
+        uow.audit.add(
+            AuditEntry.of(
+                "customers:account:searched",
+                actor,
+                clock.now(),
+                categories=("cpni", "protected"),
+                purpose="provide-service",
+                details={"found": len(found)},
+            )
+        )
+        uow.commit()
+    return found
 
 
 def _require(uow: UnitOfWork, customer: CustomerId) -> Customer:
