@@ -58,11 +58,14 @@ class SqlAuditRepository:
         seq, head = self._lock_head()
         rows = link(self._pending, seq, head)
         self._pending = []
-        self._insert(rows)
         last_seq, last_hash = rows[-1][0], rows[-1][-1]
-        self._conn.execute(
-            update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last_seq, hash=last_hash)
-        )
+        if self._conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
+            self._insert_and_move_head(rows)
+        else:
+            self._insert(rows)
+            self._conn.execute(
+                update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last_seq, hash=last_hash)
+            )
         if self._signer is not None and self._every > 0 and last_seq // self._every > seq // self._every:
             self.add_checkpoint(self.sign_head(last_seq, last_hash, now))
 
@@ -81,6 +84,19 @@ class SqlAuditRepository:
             cursor.executemany(f"INSERT INTO audit_entries ({NAMES}) VALUES ({', '.join([mark] * len(COLUMNS))})", rows)
         finally:
             cursor.close()
+
+    def _insert_and_move_head(self, rows: Sequence[StoredEntry]) -> None:
+        """PostgreSQL: the entries and the new head in one statement, one round trip less on
+        the hot path of every check (the head's row lock is held until commit either way)."""
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
+        values = ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(rows))
+        statement = (
+            f"WITH added AS (INSERT INTO audit_entries ({NAMES}) VALUES {values}) "
+            "UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s"
+        )
+        with driver.cursor() as cursor:
+            cursor.execute(statement, [*(v for row in rows for v in row), rows[-1][0], rows[-1][-1], HEAD_ID])
 
     def _lock_head(self) -> tuple[int, str]:
         query = select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == HEAD_ID)
