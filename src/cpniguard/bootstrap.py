@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from cpniguard.audit.model import Checkpoint, checkpoint_message
 from cpniguard.audit.signing import Ed25519Signer, Ed25519Verifier, new_seed
 from cpniguard.clock import Clock, SystemClock
-from cpniguard.db.audit_repo import LedgerHead
 from cpniguard.db.engine import make_engine
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.errors import InvalidInput
@@ -46,12 +45,9 @@ class App:
     clock: Clock
     signer: Ed25519Signer | None
     verifier: Ed25519Verifier
-    ledger_head: LedgerHead = field(default_factory=LedgerHead)
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(
-            self.engine, self.clock, self.signer, self.settings.audit_checkpoint_every, self.ledger_head
-        )
+        return SqlUnitOfWork(self.engine, self.clock, self.signer, self.settings.audit_checkpoint_every)
 
     def sign_checkpoint(self, seq: int, head_hash: str) -> Checkpoint:
         if self.signer is None:

@@ -41,28 +41,12 @@ def entry_from_row(r: Any) -> AuditEntry:
     return AuditEntry(r.id, r.at, *fields, r.seq, r.prev_hash, r.hash)
 
 
-class LedgerHead:
-    """The chain head this process last committed: a guess that saves PostgreSQL a round trip.
-
-    Appending on PostgreSQL first tries the guess in the same statement that takes the head's
-    row lock; when another writer has moved the head meanwhile, nothing is written and the
-    entries are linked again onto the head as read under the lock. A wrong guess costs a
-    round trip, never a broken chain."""
-
-    def __init__(self) -> None:
-        self.known: tuple[int, str] | None = None
-
-
 class SqlAuditRepository:
-    def __init__(
-        self, conn: Connection, signer: Signer | None, checkpoint_every: int, head: LedgerHead | None = None
-    ) -> None:
+    def __init__(self, conn: Connection, signer: Signer | None, checkpoint_every: int) -> None:
         self._conn = conn
         self._signer = signer
         self._every = checkpoint_every
         self._pending: list[AuditEntry] = []
-        self._head = head or LedgerHead()
-        self._flushed: tuple[int, str] | None = None
 
     def add(self, entry: AuditEntry) -> None:
         self._pending.append(entry)
@@ -71,50 +55,19 @@ class SqlAuditRepository:
         """Links the pending entries onto the head, under the head's row lock."""
         if not self._pending:
             return
-        if not self._append_on_known_head(now):
-            seq, head = self._lock_head()
-            rows = link(self._pending, seq, head)
-            if self._conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
-                self._insert_and_move_head(rows)
-            else:
-                self._insert(rows)
-                self._conn.execute(
-                    update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=rows[-1][0], hash=rows[-1][-1])
-                )
-            self._moved(seq, rows, now)
+        seq, head = self._lock_head()
+        rows = link(self._pending, seq, head)
         self._pending = []
-
-    def committed(self) -> None:
-        """The transaction committed: the head it wrote is this process's next guess."""
-        if self._flushed is not None:
-            self._head.known = self._flushed
-
-    def _moved(self, seq: int, rows: Sequence[StoredEntry], now: datetime) -> None:
         last_seq, last_hash = rows[-1][0], rows[-1][-1]
-        self._flushed = (last_seq, last_hash)
+        if self._conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
+            self._insert_and_move_head(rows)
+        else:
+            self._insert(rows)
+            self._conn.execute(
+                update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last_seq, hash=last_hash)
+            )
         if self._signer is not None and self._every > 0 and last_seq // self._every > seq // self._every:
             self.add_checkpoint(self.sign_head(last_seq, last_hash, now))
-
-    def _append_on_known_head(self, now: datetime) -> bool:
-        """PostgreSQL: lock the head, check it is the guess, insert and move it, one statement."""
-        guess = self._head.known
-        if guess is None or self._conn.dialect.name != "postgresql" or len(self._pending) >= COPY_FROM:
-            return False
-        rows = link(self._pending, *guess)
-        marks = ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(rows))
-        statement = (
-            "WITH head AS (SELECT seq FROM audit_head WHERE id = %s AND seq = %s AND hash = %s FOR UPDATE), "
-            f"added AS (INSERT INTO audit_entries ({NAMES}) SELECT * FROM (VALUES {marks}) AS v "
-            "WHERE EXISTS (SELECT 1 FROM head)), "
-            "moved AS (UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s AND EXISTS (SELECT 1 FROM head) "
-            "RETURNING 1) SELECT count(*) FROM moved"
-        )
-        values = [HEAD_ID, guess[0], guess[1], *(v for row in rows for v in row), rows[-1][0], rows[-1][-1], HEAD_ID]
-        found = self._conn.exec_driver_sql(statement, tuple(values)).first()
-        if not found or found[0] != 1:
-            return False
-        self._moved(guess[0], rows, now)
-        return True
 
     def _insert(self, rows: Sequence[StoredEntry]) -> None:
         """Rows go to the driver as they are (all text but seq), in this transaction."""
@@ -135,12 +88,15 @@ class SqlAuditRepository:
     def _insert_and_move_head(self, rows: Sequence[StoredEntry]) -> None:
         """PostgreSQL: the entries and the new head in one statement, one round trip less on
         the hot path of every check (the head's row lock is held until commit either way)."""
+        driver = self._conn.connection.driver_connection
+        assert driver is not None
         values = ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(rows))
         statement = (
             f"WITH added AS (INSERT INTO audit_entries ({NAMES}) VALUES {values}) "
             "UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s"
         )
-        self._conn.exec_driver_sql(statement, (*(v for row in rows for v in row), rows[-1][0], rows[-1][-1], HEAD_ID))
+        with driver.cursor() as cursor:
+            cursor.execute(statement, [*(v for row in rows for v in row), rows[-1][0], rows[-1][-1], HEAD_ID])
 
     def _lock_head(self) -> tuple[int, str]:
         query = select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == HEAD_ID)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InternalError, OperationalError
 
 from cpniguard.clock import Clock
-from cpniguard.db.audit_repo import LedgerHead, SqlAuditRepository
+from cpniguard.db.audit_repo import SqlAuditRepository
 from cpniguard.db.batch import SqlBatchDecisions
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
@@ -51,15 +51,7 @@ class WriterLock:
 
 
 class SqlUnitOfWork:
-    def __init__(
-        self,
-        engine: Engine,
-        clock: Clock,
-        signer: Signer | None,
-        checkpoint_every: int,
-        ledger_head: LedgerHead | None = None,
-    ) -> None:
-        self._ledger_head = ledger_head or LedgerHead()
+    def __init__(self, engine: Engine, clock: Clock, signer: Signer | None, checkpoint_every: int) -> None:
         self._engine = engine
         self._clock = clock
         self._signer = signer
@@ -79,7 +71,7 @@ class SqlUnitOfWork:
         self.customers = SqlCustomerRepository(conn)
         self.cpni = SqlCpniRepository(conn, self._clock.now)
         self.consent = SqlConsentRepository(conn)
-        self.audit = SqlAuditRepository(conn, self._signer, self._checkpoint_every, self._ledger_head)
+        self.audit = SqlAuditRepository(conn, self._signer, self._checkpoint_every)
         self.outbox = SqlOutboxRepository(conn)
         self.api_keys = SqlApiKeyRepository(conn)
         self.batch = SqlBatchDecisions(conn)
@@ -95,7 +87,6 @@ class SqlUnitOfWork:
         try:
             self.audit.flush(self._clock.now())
             self.connection.commit()
-            self.audit.committed()
         except (OperationalError, InternalError) as exc:
             # The database is unreachable, read-only, full, or aborted this transaction.
             raise StorageUnavailable(f"the change was not stored: {str(exc.orig).splitlines()[0]}") from None
