@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cpniguard.actors import Actor
 from cpniguard.audit.service import checkpoint, verify
-from cpniguard.bootstrap import App
+from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
 from cpniguard.db import audit_scan
@@ -21,7 +21,7 @@ from cpniguard.db.migrate import current_revision, head_revision, upgrade
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check
 from cpniguard.views import verification_view
-from tests.conftest import a_customer
+from tests.conftest import TEST_SIGNING_KEY, a_customer
 
 
 def some_decisions(app: App, actor: Actor, n: int) -> None:
@@ -203,3 +203,15 @@ def test_the_database_refuses_to_change_the_append_only_ledgers(app: App, actor:
 def test_upgrading_twice_is_harmless_and_ends_at_head(app: App) -> None:
     upgrade(app.engine)
     assert current_revision(app.engine) == head_revision(app.engine) == "0001"
+
+
+def test_two_processes_appending_in_turn_keep_one_verifiable_chain(app: App, actor: Actor, database_url: str) -> None:
+    other = build(load_settings({}, database_url=database_url, audit_signing_key=TEST_SIGNING_KEY), app.clock)
+    customer = a_customer(app, actor)
+    for turn in range(8):
+        writer = other if turn % 2 else app
+        check(writer.uow(), writer.clock, actor, customer.id, Request(Purpose.BILLING))
+    other.close()
+    result = verify(app.uow(), app.verifier)
+    assert result.ok
+    assert result.entries == 9
