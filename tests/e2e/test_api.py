@@ -85,6 +85,11 @@ def test_openapi_document_describes_every_route_and_the_docs_page_is_served(clie
     docs = client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+    # Served from the package, not a CDN: the page works on a closed network.
+    assert "cdn." not in docs.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs-assets/{asset}" in docs.text
+        assert client.get(f"/docs-assets/{asset}").status_code == 200
 
 
 def test_an_account_opened_over_the_api_is_shown_and_found(client: TestClient, headers: dict[str, str]) -> None:

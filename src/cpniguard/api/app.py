@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from cpniguard import __version__
-from cpniguard.api import audit, consent, decisions, errors, registry, system
+from cpniguard.api import audit, consent, decisions, docs, errors, registry, system
 from cpniguard.api.auth import KeyCache
 from cpniguard.api.fast_check import FastCheck
 from cpniguard.api.gate_queue import GateQueue
@@ -33,11 +33,19 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 def create_app(app: App, *, key_cache_seconds: float = KEY_CACHE_SECONDS, lifespan: Lifespan | None = None) -> FastAPI:
     """The API over a built App; a revoked key may keep working for `key_cache_seconds`."""
-    api = FastAPI(title="cpniguard", version=__version__, description=DESCRIPTION, docs_url="/docs", lifespan=lifespan)
+    api = FastAPI(
+        title="cpniguard",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     api.state.cpniguard = app
     api.state.key_cache = KeyCache(key_cache_seconds)
     api.state.gate_queue = GateQueue(app)
     errors.register(api)
+    docs.install(api)
     api.add_middleware(FastCheck)
     for module in (system, registry, consent, decisions, audit):
         api.include_router(module.router)
