@@ -114,24 +114,29 @@ def stamp(at: datetime) -> str:
     return stamp(at.astimezone(UTC))
 
 
-def _payload(e: AuditEntry, seq: int, prev_hash: str) -> str:
-    return SEPARATOR.join(
-        (
-            str(seq),
-            e.id,
-            e.at,
-            e.actor,
-            e.action,
-            e.customer_id or "",
-            e.categories,
-            e.purpose,
-            e.basis,
-            e.outcome,
-            e.reason,
-            e.details,
-            prev_hash,
-        )
+def _fields(e: AuditEntry) -> tuple[str, str, str, str, str | None, str, str, str, str, str, str]:
+    """The stored fields between seq and prev_hash, in payload order (customer_id may be None)."""
+    return (
+        e.id,
+        e.at,
+        e.actor,
+        e.action,
+        e.customer_id,
+        e.categories,
+        e.purpose,
+        e.basis,
+        e.outcome,
+        e.reason,
+        e.details,
     )
+
+
+def _join(seq: int, fields: tuple[str, str, str, str, str | None, str, str, str, str, str, str], prev: str) -> str:
+    return SEPARATOR.join((str(seq), *fields[:4], fields[4] or "", *fields[5:], prev))
+
+
+def _payload(e: AuditEntry, seq: int, prev_hash: str) -> str:
+    return _join(seq, _fields(e), prev_hash)
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -145,30 +150,14 @@ def link(entries: Iterable[AuditEntry], after_seq: int, after_hash: str) -> list
     sha256, separators = hashlib.sha256, len(PAYLOAD_FIELDS) - 1
     for e in entries:
         seq += 1
-        payload = _payload(e, seq, prev)
+        fields = _fields(e)
+        payload = _join(seq, fields, prev)
         # A NUL would be cut off by SQLite's printf when verifying, a separator would let two
         # fields trade text unnoticed: neither belongs in a ledger field.
         if "\x00" in payload or payload.count(SEPARATOR) != separators:
             raise ValueError(f"audit entry {e.action!r} holds a NUL or U+001F character")
         digest = sha256(payload.encode()).hexdigest()
-        linked.append(
-            (
-                seq,
-                e.id,
-                e.at,
-                e.actor,
-                e.action,
-                e.customer_id,
-                e.categories,
-                e.purpose,
-                e.basis,
-                e.outcome,
-                e.reason,
-                e.details,
-                prev,
-                digest,
-            )
-        )
+        linked.append((seq, *fields, prev, digest))
         prev = digest
     return linked
 
