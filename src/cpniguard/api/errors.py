@@ -116,10 +116,13 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return refusal(exc.status_code, code, _one_line(str(exc.detail)), dict(exc.headers or {}))
 
 
+UNEXPECTED = "unexpected error; the server log has the details"
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """A bug, not a refusal: the house body without the exception's text, which may hold
     personal data; the traceback goes to the server's (redacting) log."""
-    return refusal(500, "internal_error", "unexpected error; the server log has the details")
+    return refusal(500, "internal_error", UNEXPECTED)
 
 
 def _one_line(text: str) -> str:
