@@ -48,6 +48,20 @@ class ConsentRepository(Protocol):
     def all_states(self) -> Iterator[ConsentState]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class GateInputs:
+    """What the gate reads for a group of checks."""
+
+    facts: dict[datetime, dict[CustomerId, CustomerFacts]]  # per moment; unknown customers absent
+    states: dict[CustomerId, ConsentState] | None  # None: consent could not be read (fail closed)
+
+
+class GateReads(Protocol):
+    def load(self, moments: Mapping[datetime, Sequence[CustomerId]]) -> GateInputs:
+        """The facts of the customers at each moment, and all their current consent states."""
+        ...
+
+
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
     def check_chain(
@@ -138,6 +152,8 @@ class UnitOfWork(Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def batch(self) -> BatchDecisions: ...
+    @property
+    def gate(self) -> GateReads: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -7,14 +7,17 @@ the linked rows as they are, verifying (`audit_scan`) hashes what it reads back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from cpniguard.audit.model import (
     GENESIS_HASH,
@@ -33,6 +36,11 @@ from cpniguard.ports import Signer
 HEAD_ID = 1
 COLUMNS = (*PAYLOAD_FIELDS, "hash")
 NAMES = ", ".join(COLUMNS)
+INSERT_AND_MOVE_HEAD = (
+    f"WITH added AS (INSERT INTO audit_entries ({NAMES}) "
+    f"SELECT * FROM unnest(%b::bigint[], {', '.join(['%b::text[]'] * (len(COLUMNS) - 1))})) "
+    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s"
+)
 COPY_FROM = 50  # rows; fewer go through executemany, as COPY costs PostgreSQL a round trip more
 
 
@@ -47,27 +55,39 @@ class SqlAuditRepository:
         self._signer = signer
         self._every = checkpoint_every
         self._pending: list[AuditEntry] = []
+        self._held: tuple[int, str] | None = None  # the head, while this transaction locks it
 
     def add(self, entry: AuditEntry) -> None:
         self._pending.append(entry)
 
-    def flush(self, now: datetime) -> None:
-        """Links the pending entries onto the head, under the head's row lock."""
+    def flush_and_commit(self, now: datetime, commit: Callable[[], None]) -> None:
+        """Links the pending entries onto the head, under the head's row lock, then `commit`s.
+
+        On PostgreSQL the last statement (the entries and the new head) and the COMMIT go to the
+        server in one round trip (psycopg's pipeline mode)."""
         if not self._pending:
+            commit()
             return
-        seq, head = self._lock_head()
+        seq, head = self._held or self._lock_head()
         rows = link(self._pending, seq, head)
         self._pending = []
         last_seq, last_hash = rows[-1][0], rows[-1][-1]
-        if self._conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
-            self._insert_and_move_head(rows)
-        else:
-            self._insert(rows)
-            self._conn.execute(
-                update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last_seq, hash=last_hash)
-            )
+        self._held = (last_seq, last_hash)
         if self._signer is not None and self._every > 0 and last_seq // self._every > seq // self._every:
             self.add_checkpoint(self.sign_head(last_seq, last_hash, now))
+        if self._conn.dialect.name == "postgresql" and len(rows) < COPY_FROM:
+            self._insert_and_move_head(rows, commit)
+            return
+        self._insert(rows)
+        self._conn.execute(
+            update(t.audit_head).where(t.audit_head.c.id == HEAD_ID).values(seq=last_seq, hash=last_hash)
+        )
+        commit()
+
+    def hold_head(self, seq: int, head_hash: str) -> None:
+        """The head as read under its row lock by this transaction (gate_reads.py reads it
+        with the gate's other reads, in one round trip); `flush` links onto it."""
+        self._held = (seq, head_hash)
 
     def _insert(self, rows: Sequence[StoredEntry]) -> None:
         """Rows go to the driver as they are (all text but seq), in this transaction."""
@@ -85,27 +105,29 @@ class SqlAuditRepository:
         finally:
             cursor.close()
 
-    def _insert_and_move_head(self, rows: Sequence[StoredEntry]) -> None:
-        """PostgreSQL: the entries and the new head in one statement, one round trip less on
-        the hot path of every check (the head's row lock is held until commit either way)."""
+    def _insert_and_move_head(self, rows: Sequence[StoredEntry], commit: Callable[[], None]) -> None:
+        """PostgreSQL: the entries and the new head in one statement, sent with the COMMIT.
+
+        The rows go as one array per column, so the statement's text is the same for any
+        number of rows: the driver parses it once and the server prepares it once (a VALUES
+        list of 8 rows has 112 placeholders, which psycopg re-parsed in Python on every call)."""
         driver = self._conn.connection.driver_connection
-        assert driver is not None
-        values = ", ".join([f"({', '.join(['%s'] * len(COLUMNS))})"] * len(rows))
-        statement = (
-            f"WITH added AS (INSERT INTO audit_entries ({NAMES}) VALUES {values}) "
-            "UPDATE audit_head SET seq = %s, hash = %s WHERE id = %s"
-        )
-        with driver.cursor() as cursor:
-            cursor.execute(statement, [*(v for row in rows for v in row), rows[-1][0], rows[-1][-1], HEAD_ID])
+        assert isinstance(driver, psycopg.Connection)
+        params = [list(column) for column in zip(*rows, strict=True)]
+        with driver.pipeline() if psycopg.Pipeline.is_supported() else contextlib.nullcontext():
+            driver.execute(INSERT_AND_MOVE_HEAD, [*params, rows[-1][0], rows[-1][-1], HEAD_ID])
+            commit()
 
     def _lock_head(self) -> tuple[int, str]:
         query = select(t.audit_head.c.seq, t.audit_head.c.hash).where(t.audit_head.c.id == HEAD_ID)
         if self._conn.dialect.name != "sqlite":  # SQLite writers are already serialised
             query = query.with_for_update()
         row = self._conn.execute(query).first()
-        if row is None:
-            self._conn.execute(insert(t.audit_head), [{"id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH}])
-            return 0, GENESIS_HASH
+        if row is None:  # the ledger's first append; another writer may be making the row too
+            genesis = {"id": HEAD_ID, "seq": 0, "hash": GENESIS_HASH}
+            make = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
+            self._conn.execute(make(t.audit_head).values(genesis).on_conflict_do_nothing())
+            row = self._conn.execute(query).one()
         return int(row.seq), str(row.hash)
 
     def head(self) -> tuple[int, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -76,6 +76,17 @@ def _customer(row: Any) -> Customer:
     )
 
 
+def facts_from_rows(rows: Iterable[Any]) -> dict[CustomerId, CustomerFacts]:
+    """(customer id, listing status, category of a service in force or None) rows, per customer."""
+    listing: dict[CustomerId, bool] = {}
+    subscribed: dict[CustomerId, set[ServiceCategory]] = defaultdict(set)
+    for customer_id, status, category in rows:
+        listing[customer_id] = status == ListingStatus.PUBLISHED.value
+        if category is not None:
+            subscribed[customer_id].add(ServiceCategory(category))
+    return {cid: CustomerFacts(published, frozenset(subscribed[cid])) for cid, published in listing.items()}
+
+
 class SqlCustomerRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -113,13 +124,7 @@ class SqlCustomerRepository:
             .select_from(t.customers.outerjoin(t.services, active))
             .where(t.one_of(self._conn, t.customers.c.id, customers))
         )
-        listing: dict[CustomerId, bool] = {}
-        subscribed: dict[CustomerId, set[ServiceCategory]] = defaultdict(set)
-        for customer_id, status, category in rows:
-            listing[customer_id] = status == ListingStatus.PUBLISHED.value
-            if category is not None:
-                subscribed[customer_id].add(ServiceCategory(category))
-        return {cid: CustomerFacts(published, frozenset(subscribed[cid])) for cid, published in listing.items()}
+        return facts_from_rows(rows)
 
     def count(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(t.customers)).scalar_one())

@@ -18,6 +18,7 @@ from cpniguard.db.audit_repo import SqlAuditRepository
 from cpniguard.db.batch import SqlBatchDecisions
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
+from cpniguard.db.gate_reads import SqlGateReads
 from cpniguard.db.outbox_repo import SqlApiKeyRepository, SqlOutboxRepository
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn)
         self.api_keys = SqlApiKeyRepository(conn)
         self.batch = SqlBatchDecisions(conn)
+        self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
         return self
 
     @property
@@ -85,8 +87,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
-            self.audit.flush(self._clock.now())
-            self.connection.commit()
+            self.audit.flush_and_commit(self._clock.now(), self.connection.commit)
         except (OperationalError, InternalError) as exc:
             # The database is unreachable, read-only, full, or aborted this transaction.
             raise StorageUnavailable(f"the change was not stored: {str(exc.orig).splitlines()[0]}") from None

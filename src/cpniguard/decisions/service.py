@@ -13,7 +13,7 @@ from cpniguard.clock import Clock
 from cpniguard.consent.model import ConsentState, fold
 from cpniguard.customers.model import Customer, ListingStatus
 from cpniguard.decisions.model import CustomerFacts, Decision, Request, decide
-from cpniguard.errors import DomainError, NotFound, StorageUnavailable
+from cpniguard.errors import DomainError, NotFound
 from cpniguard.ids import CustomerId
 from cpniguard.ports import BatchOutcome, UnitOfWork
 
@@ -61,36 +61,22 @@ def check_many(uow: UnitOfWork, clock: Clock, checks: Sequence[Check]) -> tuple[
     decision, or the error for that check alone (an unknown customer)."""
     now = clock.now()
     answers: list[Decision | DomainError] = []
+    moments: dict[datetime, list[CustomerId]] = {}
+    for item in checks:
+        moments.setdefault(item.at or now, []).append(item.customer)
     with uow:
-        facts = _facts_by_moment(uow, checks, now)
-        states = _states(uow, [c.customer for c in checks])
+        inputs = uow.gate.load(moments)
         for item in checks:
             when = item.at or now
-            found = facts[when].get(item.customer)
+            found = inputs.facts[when].get(item.customer)
             if found is None:
                 answers.append(NotFound(f"unknown customer: {item.customer}"))
                 continue
-            decision = _decide(uow, item, found, states, when)
+            decision = _decide(uow, item, found, inputs.states, when)
             uow.audit.add(_entry(item.actor, now, item.customer, decision, item.categories, item.request, when))
             answers.append(decision)
         uow.commit()
     return now, answers
-
-
-def _facts_by_moment(
-    uow: UnitOfWork, checks: Sequence[Check], now: datetime
-) -> dict[datetime, dict[CustomerId, CustomerFacts]]:
-    moments: dict[datetime, list[CustomerId]] = {}
-    for item in checks:
-        moments.setdefault(item.at or now, []).append(item.customer)
-    return {at: uow.customers.decision_facts(customers, at) for at, customers in moments.items()}
-
-
-def _states(uow: UnitOfWork, customers: list[CustomerId]) -> dict[CustomerId, ConsentState] | None:
-    try:
-        return uow.consent.states(customers)
-    except StorageUnavailable:
-        return None  # read below as "consent state unavailable": the gate fails closed
 
 
 def _decide(
