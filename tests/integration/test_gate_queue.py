@@ -27,8 +27,9 @@ def _gate_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "cpniguard-gate"]
 
 
+@pytest.mark.parametrize("lanes", [1, 2])
 def test_concurrent_checks_share_transactions_and_each_is_in_the_ledger_safe_1(
-    app: App, actor: Actor, monkeypatch: pytest.MonkeyPatch
+    app: App, actor: Actor, monkeypatch: pytest.MonkeyPatch, lanes: int
 ) -> None:
     customers = [a_customer(app, actor, name=f"Customer {i}").id for i in range(5)]
     groups: list[int] = []
@@ -39,18 +40,18 @@ def test_concurrent_checks_share_transactions_and_each_is_in_the_ledger_safe_1(
         return real(uow, clock, checks)
 
     monkeypatch.setattr("cpniguard.api.gate_queue.check_many", counting)
-    queue = GateQueue(app)
+    queue = GateQueue(app, lanes=lanes)  # two lanes: two transactions in flight, one chain
     purposes = [Purpose.BILLING, Purpose.MARKETING_THIRD_PARTY]
-    checks = [Check(actor, customers[i % 5], Request(purposes[i % 2])) for i in range(60)]
+    checks = [Check(actor, customers[i % 5], Request(purposes[i % 2])) for i in range(200)]
 
     async def run() -> list[tuple[object, object]]:
         return await asyncio.gather(*(queue.check(c) for c in checks))
 
     answers = asyncio.run(run())
-    assert [d.allowed for _, d in answers] == [i % 2 == 0 for i in range(60)]  # type: ignore[attr-defined]
-    assert sum(groups) == 60 and len(groups) < 60  # grouped, and nobody decided twice
+    assert [d.allowed for _, d in answers] == [i % 2 == 0 for i in range(200)]  # type: ignore[attr-defined]
+    assert sum(groups) == 200 and len(groups) < 200  # grouped, and nobody decided twice
     with app.uow() as uow:
-        assert len(uow.audit.find(None, "decisions:", 1000)) == 60
+        assert len(uow.audit.find(None, "decisions:", 1000)) == 200
     assert verify(app.uow(), app.verifier).ok
 
 
