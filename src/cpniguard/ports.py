@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from cpniguard.customers.model import Contact, Customer, Service, ServiceCategor
 from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.decisions.model import CustomerFacts
 from cpniguard.ids import CustomerId
+from cpniguard.notifications.model import Notice, Stop
 
 
 class CustomerRepository(Protocol):
@@ -24,6 +25,7 @@ class CustomerRepository(Protocol):
     def exists(self, customer: CustomerId) -> bool: ...
     def decision_facts(self, customers: Sequence[CustomerId], at: datetime) -> dict[CustomerId, CustomerFacts]: ...
     def add_contact(self, contact: Contact) -> None: ...
+    def remove_contact(self, contact: uuid.UUID, at: datetime) -> None: ...
     def add_service(self, service: Service) -> None: ...
     def count(self) -> int: ...
     def find(self, text: str, limit: int) -> list[Customer]: ...
@@ -84,22 +86,91 @@ class AuditRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    """A message to deliver after commit (email, SMS, voice, letter)."""
+class Envelope:
+    """One message as a delivery adapter sends it: text already rendered, in the customer's language."""
 
-    id: uuid.UUID
-    created_at: datetime
+    idempotency_key: str  # the same for every attempt at one message on one channel
+    channel: str  # email | sms | voice | letter
+    recipient: str  # an email address, an E.164 number, or a postal address (lines joined by newlines)
+    subject: str
+    body: str
+    language: str  # en | de
+    attachment_name: str | None = None  # e.g. call detail sent to the address of record
+    attachment: bytes | None = None
+
+
+class DeliveryFailed(Exception):
+    """The adapter could not deliver. `transient`: worth retrying later (a 503, a timeout, a
+    refused connection); otherwise the channel failed for good (a rejected recipient, a 4xx)."""
+
+    def __init__(self, reason: str, *, transient: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+class MessageSender(Protocol):
+    """A delivery adapter for one channel (SMTP email, SMS/voice over HTTP, PDF letters, a folder)."""
+
+    def send(self, envelope: Envelope) -> str:
+        """Delivers, or raises DeliveryFailed; returns the provider's reference for the delivery record."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """An outbox message a worker holds under a lease, at the stop of its route it is on."""
+
+    notice: Notice
+    step: int
+    attempts: int  # including this one
+    resumed: bool  # an earlier attempt on this stop never finished: a resend (same idempotency key)
+
+    @property
+    def stop(self) -> Stop:
+        return self.notice.route[self.step]
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.notice.id}.{self.step}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What a worker did with one claimed message, and what becomes of it."""
+
+    message: ClaimedMessage
+    started_at: datetime
+    outcome: str  # delivered | transient-failure | permanent-failure
+    status: str  # delivered | pending | failed
+    next_step: int
+    next_attempt_at: datetime
+    reference: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """A notice as staff list it, with its delivery status."""
+
+    notice: Notice
     channel: str
     recipient: str
-    template: str
-    language: str
-    customer_id: uuid.UUID | None = None
-    payload: str = "{}"
+    status: str
+    attempts: int
+    delivered_at: datetime | None
+    last_error: str | None
 
 
 class OutboxRepository(Protocol):
-    def add(self, message: OutboxMessage) -> None: ...
-    def pending(self, limit: int) -> list[OutboxMessage]: ...
+    def add(self, notice: Notice) -> None: ...
+    def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedMessage]:
+        """Due messages, leased to `worker`; on PostgreSQL rows other workers hold are skipped."""
+        ...
+
+    def record(self, worker: str, results: Sequence[DeliveryResult]) -> None: ...
+    def notices(self, customer: uuid.UUID | None, limit: int) -> list[NoticeRecord]: ...
+    def counts(self) -> dict[str, int]: ...
 
 
 class ApiKeyRepository(Protocol):

@@ -22,6 +22,8 @@ from cpniguard.customers.model import (
 )
 from cpniguard.errors import InvalidInput, NotFound
 from cpniguard.ids import CustomerId, new_id
+from cpniguard.notifications.model import CHANGE_OF_CONTACT
+from cpniguard.notifications.service import Letterhead, compose, queue_notice
 from cpniguard.ports import UnitOfWork
 
 
@@ -88,20 +90,54 @@ def add_contact(
     kind: ContactKind,
     value: str,
     at: datetime | None = None,
+    letterhead: Letterhead | None = None,
 ) -> Customer:
-    contact = new_contact(customer, kind, value, at or clock.now())
+    """Adds a contact point; a new address of record is announced like a change (NOTIFY-1)."""
+    return _change_contacts(uow, clock, actor, customer, kind, value, at, letterhead, replace=False)
+
+
+def change_contact(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    customer: CustomerId,
+    kind: ContactKind,
+    value: str,
+    at: datetime | None = None,
+    letterhead: Letterhead | None = None,
+) -> Customer:
+    """Replaces the customer's contacts of this kind with `value`. The notice is queued in the
+    same transaction, to the contacts of record before the change, never the new one (NOTIFY-5)."""
+    return _change_contacts(uow, clock, actor, customer, kind, value, at, letterhead, replace=True)
+
+
+def _change_contacts(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    customer: CustomerId,
+    kind: ContactKind,
+    value: str,
+    at: datetime | None,
+    letterhead: Letterhead | None,
+    *,
+    replace: bool,
+) -> Customer:
+    now = clock.now()
+    contact = new_contact(customer, kind, value, at or now)
     with uow:
-        _require(uow, customer)
+        before = _require(uow, customer)
+        current = [c for c in before.contacts if c.kind is kind and c.on_account(contact.added_at)]
+        if any(c.value == contact.value for c in current):
+            raise InvalidInput(f"that {kind.value} contact is already on the account")
+        notice = compose(before, CHANGE_OF_CONTACT[kind], contact.added_at, letterhead or Letterhead())
+        for old in current if replace else []:
+            uow.customers.remove_contact(old.id, contact.added_at)
         uow.customers.add_contact(contact)
-        uow.audit.add(
-            AuditEntry.of(
-                "customers:contact:added",
-                actor,
-                clock.now(),
-                customer,
-                details={"kind": kind.value, "contact": str(contact.id)},
-            )
-        )
+        action = "changed" if replace else "added"
+        details: dict[str, object] = {"kind": kind.value, "contact": str(contact.id), "replaced": len(current) * replace}
+        uow.audit.add(AuditEntry.of(f"customers:contact:{action}", actor, now, customer, details=details))
+        queue_notice(uow, actor, now, notice)
         uow.commit()
         return _require(uow, customer)
 

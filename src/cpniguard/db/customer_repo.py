@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from cpniguard.customers.model import (
     Contact,
@@ -100,6 +100,10 @@ class SqlCustomerRepository:
 
     def add_contact(self, contact: Contact) -> None:
         self._conn.execute(insert(t.contacts), [contact_row(contact)])
+
+    def remove_contact(self, contact: uuid.UUID, at: datetime) -> None:
+        c = t.contacts.c
+        self._conn.execute(update(t.contacts).where(c.id == contact, c.removed_at.is_(None)).values(removed_at=at))
 
     def add_service(self, service: Service) -> None:
         self._conn.execute(insert(t.services), [service_row(service)])

@@ -1,60 +1,161 @@
-"""The outbox and the API keys, in SQL."""
+"""The outbox in SQL: notices committed with the change they announce, claimed by workers.
+
+A claim leases rows to one worker (`status = sending`, `lease_until`). On PostgreSQL the claim
+skips rows another worker holds (`FOR UPDATE SKIP LOCKED`), so several workers share the queue
+and each message goes to one of them; SQLite has one writer, so its claims are serial anyway.
+A row still `sending` after its lease belonged to a worker that died mid-batch: it is claimed
+again and marked `resumed`, and its resend carries the same idempotency key.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import asdict
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
-from cpniguard.access.model import ApiKey
 from cpniguard.db import tables as t
-from cpniguard.ports import OutboxMessage
+from cpniguard.notifications.model import Channel, Notice, NoticeEvent, Stop
+from cpniguard.ports import ClaimedMessage, DeliveryResult, NoticeRecord
+
+LISTED = [c for c in t.outbox.c if c.name != "attachment"]
+
+
+def _route_text(route: Sequence[Stop]) -> str:
+    return json.dumps([[stop.channel.value, stop.recipient] for stop in route])
+
+
+def _notice(r: Any, attachment: bytes | None = None) -> Notice:
+    route = tuple(Stop(Channel(channel), recipient) for channel, recipient in json.loads(r.route))
+    return Notice(
+        r.id,
+        r.created_at,
+        r.customer_id,
+        NoticeEvent(r.event),
+        r.language,
+        route,
+        r.subject,
+        r.body,
+        r.confidential,
+        r.attachment_name,
+        attachment,
+    )
 
 
 class SqlOutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def add(self, message: OutboxMessage) -> None:
-        row = {**asdict(message), "status": "pending", "attempts": 0, "next_attempt_at": message.created_at}
+    def add(self, notice: Notice) -> None:
+        first = notice.route[0]
+        row = {
+            "id": notice.id,
+            "created_at": notice.created_at,
+            "customer_id": notice.customer_id,
+            "event": notice.event.value,
+            "language": notice.language,
+            "route": _route_text(notice.route),
+            "step": 0,
+            "channel": first.channel.value,
+            "recipient": first.recipient,
+            "subject": notice.subject,
+            "body": notice.body,
+            "confidential": notice.confidential,
+            "attachment_name": notice.attachment_name,
+            "attachment": notice.attachment,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": notice.created_at,
+        }
         self._conn.execute(insert(t.outbox), [row])
 
-    def pending(self, limit: int) -> list[OutboxMessage]:
+    def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[ClaimedMessage]:
         c = t.outbox.c
-        rows = self._conn.execute(select(t.outbox).where(c.status == "pending").order_by(c.created_at).limit(limit))
+        due = or_(
+            and_(c.status == "pending", c.next_attempt_at <= now),
+            and_(c.status == "sending", c.lease_until <= now),
+        )
+        query = select(t.outbox).where(due).order_by(c.next_attempt_at).limit(limit)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = self._conn.execute(query).all()
+        if not rows:
+            return []
+        self._conn.execute(
+            update(t.outbox)
+            .where(c.id.in_([r.id for r in rows]))
+            .values(status="sending", attempts=c.attempts + 1, lease_until=now + lease, claimed_by=worker)
+        )
+        return [ClaimedMessage(_notice(r, r.attachment), r.step, r.attempts + 1, r.status == "sending") for r in rows]
+
+    def record(self, worker: str, results: Sequence[DeliveryResult]) -> None:
+        if not results:
+            return
+        self._conn.execute(insert(t.deliveries), [_delivery_row(worker, r) for r in results])
+        c = t.outbox.c
+        self._conn.execute(
+            update(t.outbox)
+            .where(c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                step=bindparam("b_step"),
+                channel=bindparam("b_channel"),
+                recipient=bindparam("b_recipient"),
+                next_attempt_at=bindparam("b_next"),
+                delivered_at=bindparam("b_delivered"),
+                last_error=bindparam("b_error"),
+                attempts=bindparam("b_attempts"),
+                lease_until=None,
+            ),
+            [_outbox_update(r) for r in results],
+        )
+
+    def notices(self, customer: uuid.UUID | None, limit: int) -> list[NoticeRecord]:
+        c = t.outbox.c
+        query = select(*LISTED).order_by(c.created_at.desc(), c.id).limit(limit)
+        if customer is not None:
+            query = query.where(c.customer_id == customer)
         return [
-            OutboxMessage(r.id, r.created_at, r.channel, r.recipient, r.template, r.language, r.customer_id, r.payload)
-            for r in rows
+            NoticeRecord(_notice(r), r.channel, r.recipient, r.status, r.attempts, r.delivered_at, r.last_error)
+            for r in self._conn.execute(query)
         ]
 
+    def counts(self) -> dict[str, int]:
+        c = t.outbox.c
+        rows = self._conn.execute(select(c.status, func.count()).group_by(c.status))
+        return {status: int(n) for status, n in rows}
 
-def _key(r: Any) -> ApiKey:
-    return ApiKey(
-        r.id, r.name, r.digest, frozenset(filter(None, r.scopes.split(","))), r.created_at, r.created_by, r.revoked_at
-    )
+
+def _delivery_row(worker: str, r: DeliveryResult) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "message_id": r.message.notice.id,
+        "attempt": r.message.attempts,
+        "channel": r.message.stop.channel.value,
+        "recipient": r.message.stop.recipient,
+        "idempotency_key": r.message.idempotency_key,
+        "started_at": r.started_at,
+        "outcome": r.outcome,
+        "provider_reference": r.reference,
+        "error": r.error,
+        "worker": worker,
+    }
 
 
-class SqlApiKeyRepository:
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def add(self, key: ApiKey) -> None:
-        row = {**asdict(key), "scopes": ",".join(sorted(key.scopes))}
-        self._conn.execute(insert(t.api_keys), [row])
-
-    def by_digest(self, digest: str) -> ApiKey | None:
-        r = self._conn.execute(select(t.api_keys).where(t.api_keys.c.digest == digest)).first()
-        return _key(r) if r else None
-
-    def by_name(self, name: str) -> ApiKey | None:
-        r = self._conn.execute(select(t.api_keys).where(t.api_keys.c.name == name)).first()
-        return _key(r) if r else None
-
-    def revoke(self, key_id: uuid.UUID, at: datetime) -> None:
-        self._conn.execute(update(t.api_keys).where(t.api_keys.c.id == key_id).values(revoked_at=at))
-
-    def all(self) -> list[ApiKey]:
-        return [_key(r) for r in self._conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at))]
+def _outbox_update(r: DeliveryResult) -> dict[str, Any]:
+    stop = r.message.notice.route[r.next_step]
+    moved = r.next_step != r.message.step
+    return {
+        "b_id": r.message.notice.id,
+        "b_status": r.status,
+        "b_step": r.next_step,
+        "b_channel": stop.channel.value,
+        "b_recipient": stop.recipient,
+        "b_next": r.next_attempt_at,
+        "b_delivered": r.started_at if r.status == "delivered" else None,
+        "b_error": r.error,
+        "b_attempts": 0 if moved else r.message.attempts,  # attempts are counted per stop
+    }

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ColumnElement,
     Connection,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -210,23 +212,126 @@ audit_checkpoints = Table(
     Column("signature", String(200), nullable=False),
 )
 
+# A message to a customer, committed with the change it announces (AMB-4) and delivered by the
+# worker. `route` is the channels to try in order, as JSON [[channel, recipient], ...]; `step`
+# is the one being tried. A claimed row is `sending` until `lease_until`; a worker that died
+# leaves it to be claimed again, and the resend carries the same idempotency key.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("customer_id", Uuid),
+    Column("event", String(60), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("route", Text, nullable=False),
+    Column("step", Integer, nullable=False),
     Column("channel", String(20), nullable=False),
     Column("recipient", String(400), nullable=False),
-    Column("template", String(100), nullable=False),
-    Column("language", String(2), nullable=False),
-    Column("customer_id", Uuid),
-    Column("payload", Text, nullable=False),
+    Column("subject", String(400), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("confidential", Boolean, nullable=False),  # a one-time code: never listed in full
+    Column("attachment_name", String(200)),
+    Column("attachment", LargeBinary),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", UTCDateTime),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("claimed_by", String(100)),
     Column("delivered_at", UTCDateTime),
     Column("last_error", Text),
-    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_customer_id", "customer_id"),
+)
+
+# Evidence of every delivery attempt: append-only.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("message_id", Uuid, ForeignKey("outbox.id"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("recipient", String(400), nullable=False),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("outcome", String(30), nullable=False),
+    Column("provider_reference", String(400)),
+    Column("error", Text),
+    Column("worker", String(100), nullable=False),
+)
+
+# One current credential per customer and kind; history lives in the audit ledger.
+credentials = Table(
+    "credentials",
+    metadata,
+    _customer_fk(primary_key=True),
+    Column("kind", String(20), primary_key=True),
+    Column("secret_hash", String(400), nullable=False),
+    Column("question", String(400)),
+    Column("set_at", UTCDateTime, nullable=False),
+    Column("verified_by", String(30), nullable=False),
+)
+
+auth_attempts = Table(
+    "auth_attempts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(),
+    Column("kind", String(20), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Index("ix_auth_attempts_customer_kind_at", "customer_id", "kind", "at"),
+)
+
+one_time_codes = Table(
+    "one_time_codes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(index=True),
+    Column("purpose", String(40), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("recipient", String(400), nullable=False),
+    Column("code_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", UTCDateTime),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("customer_id", Uuid, ForeignKey("customers.id"), index=True),
+    Column("kind", String(40), nullable=False),
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("resolved_at", UTCDateTime),
+)
+
+call_sessions = Table(
+    "call_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _customer_fk(index=True),
+    Column("agent", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("proof", String(30), nullable=False),
+    Column("via_representative", Boolean, nullable=False),
+    Column("single_call_id", Uuid),  # AUTH-4: the one call the caller described unaided
+)
+
+business_exemptions = Table(
+    "business_exemptions",
+    metadata,
+    _customer_fk(primary_key=True),
+    Column("representative", String(200)),
+    Column("contract_id", String(100)),
+    Column("cpni_clause", Boolean, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
 )
 
 api_keys = Table(

@@ -14,12 +14,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InternalError, OperationalError
 
 from cpniguard.clock import Clock
+from cpniguard.db.api_key_repo import SqlApiKeyRepository
 from cpniguard.db.audit_repo import SqlAuditRepository
 from cpniguard.db.batch import SqlBatchDecisions
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
 from cpniguard.db.gate_reads import SqlGateReads
-from cpniguard.db.outbox_repo import SqlApiKeyRepository, SqlOutboxRepository
+from cpniguard.db.outbox_repo import SqlOutboxRepository
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cpniguard.db.append_only import make_append_only
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -19,35 +21,6 @@ depends_on = None
 
 
 APPEND_ONLY = ("audit_entries", "consent_events")
-
-REFUSE = """
-CREATE OR REPLACE FUNCTION cpniguard_refuse_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
-END;
-$$ LANGUAGE plpgsql
-"""
-
-
-def _append_only() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for table in APPEND_ONLY:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-                )
-        return
-    op.execute(REFUSE)
-    for table in APPEND_ONLY:
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION cpniguard_refuse_change()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION cpniguard_refuse_change()"
-        )
 
 
 def upgrade() -> None:
@@ -235,7 +208,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("services", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_services_customer_id"), ["customer_id"], unique=False)
-    _append_only()
+    make_append_only(op.get_bind().dialect.name, op.execute, APPEND_ONLY)
 
 
 def downgrade() -> None:

@@ -1,0 +1,1 @@
+"""Account-change notices and other customer messages: routes, texts, the outbox worker."""

@@ -1,0 +1,116 @@
+"""Use cases of notices: queue one with the change it announces, list them, deliver due ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cpniguard.actors import Actor
+from cpniguard.audit.model import AuditEntry
+from cpniguard.clock import Clock
+from cpniguard.customers.model import Customer
+from cpniguard.ids import CustomerId, new_id
+from cpniguard.notifications import delivery
+from cpniguard.notifications.model import Channel, Notice, NoticeEvent, Stop, notice_route
+from cpniguard.notifications.texts import render
+from cpniguard.ports import ClaimedMessage, DeliveryFailed, DeliveryResult, MessageSender, NoticeRecord, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Letterhead:
+    """How notices name the carrier and where a customer calls if a change was not theirs."""
+
+    carrier: str = "Your telephone company"
+    support: str = "the customer care number on your bill"
+
+
+def compose(
+    customer: Customer,
+    event: NoticeEvent,
+    at: datetime,
+    letterhead: Letterhead,
+    route: tuple[Stop, ...] | None = None,
+    **extra: object,
+) -> Notice:
+    """A notice to `customer` about `event` at `at`, routed to the contacts of record before it."""
+    language = customer.language.value
+    subject, body = render(event, language, at, letterhead.carrier, letterhead.support, **extra)
+    return Notice(
+        new_id(),
+        at,
+        customer.id,
+        event,
+        language,
+        route or notice_route(customer, at),
+        subject,
+        body,
+        confidential=event is NoticeEvent.ONE_TIME_CODE,
+    )
+
+
+def queue_notice(uow: UnitOfWork, actor: Actor, now: datetime, notice: Notice) -> None:
+    """Adds the notice to the outbox inside the caller's unit of work (AMB-4: with the change)."""
+    uow.outbox.add(notice)
+    uow.audit.add(
+        AuditEntry.of(
+            f"notifications:{notice.event.value}:queued",
+            actor,
+            now,
+            notice.customer_id,
+            details={"notice": str(notice.id), "channel": notice.route[0].channel.value},
+        )
+    )
+
+
+def list_notices(uow: UnitOfWork, customer: CustomerId | None = None, limit: int = 100) -> list[NoticeRecord]:
+    with uow:
+        return uow.outbox.notices(customer, limit)
+
+
+@dataclass(slots=True)
+class DeliveryRun:
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """One delivery worker: its name, its adapters per channel, and how it retries."""
+
+    name: str
+    senders: Mapping[Channel, MessageSender]
+    policy: delivery.RetryPolicy = field(default_factory=delivery.RetryPolicy)
+    lease: timedelta = timedelta(minutes=5)
+    batch: int = 200
+
+
+def deliver_due(new_uow: Callable[[], UnitOfWork], clock: Clock, worker: Worker) -> DeliveryRun:
+    """Claims due messages (one transaction), sends each, records every outcome (another).
+
+    A crash after the claim loses nothing: the rows stay `sending` until their lease ends and
+    are claimed again; the resend has the same idempotency key and its record says so."""
+    with new_uow() as uow:
+        claimed = uow.outbox.claim(worker.name, clock.now(), worker.lease, worker.batch)
+        uow.commit()
+    run = DeliveryRun(len(claimed))
+    results = [_attempt(worker, message, clock.now()) for message in claimed]
+    for result in results:
+        run.outcomes[result.outcome] = run.outcomes.get(result.outcome, 0) + 1
+    if results:
+        with new_uow() as uow:
+            uow.outbox.record(worker.name, results)
+            uow.commit()
+    return run
+
+
+def _attempt(worker: Worker, message: ClaimedMessage, started: datetime) -> DeliveryResult:
+    sender = worker.senders.get(message.stop.channel)
+    if sender is None:
+        reason = f"no adapter for the {message.stop.channel.value} channel"
+        return delivery.failed(worker.policy, message, started, reason, transient=False)
+    try:
+        reference = sender.send(delivery.envelope(message))
+    except DeliveryFailed as exc:
+        return delivery.failed(worker.policy, message, started, exc.reason, transient=exc.transient)
+    return delivery.delivered(message, started, reference)

@@ -1,0 +1,105 @@
+"""The texts of customer notices, in English and German: our own words, short enough for an SMS.
+
+NOTIFY-4: an account-change notice says what kind of thing changed and when, never the old or
+the new value. One-time codes and call detail are the only messages that carry account data,
+and only to a contact of record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cpniguard.calendar import EASTERN
+from cpniguard.notifications.model import NoticeEvent
+
+WHAT = {
+    "en": {
+        NoticeEvent.PASSWORD_CHANGED: "the password of your online account",
+        NoticeEvent.PIN_CHANGED: "the PIN for calls to customer care",
+        NoticeEvent.BACKUP_ANSWER_CHANGED: "the answer to your security question",
+        NoticeEvent.ONLINE_ACCOUNT_CHANGED: "your online account",
+        NoticeEvent.EMAIL_CHANGED: "the email address on your account",
+        NoticeEvent.POSTAL_ADDRESS_CHANGED: "the postal address on your account",
+        NoticeEvent.TELEPHONE_NUMBER_CHANGED: "a telephone number on your account",
+    },
+    "de": {
+        NoticeEvent.PASSWORD_CHANGED: "das Passwort Ihres Online-Kontos",
+        NoticeEvent.PIN_CHANGED: "die PIN für Anrufe beim Kundendienst",
+        NoticeEvent.BACKUP_ANSWER_CHANGED: "die Antwort auf Ihre Sicherheitsfrage",
+        NoticeEvent.ONLINE_ACCOUNT_CHANGED: "Ihr Online-Konto",
+        NoticeEvent.EMAIL_CHANGED: "die E-Mail-Adresse Ihres Kundenkontos",
+        NoticeEvent.POSTAL_ADDRESS_CHANGED: "die Postanschrift Ihres Kundenkontos",
+        NoticeEvent.TELEPHONE_NUMBER_CHANGED: "eine Telefonnummer Ihres Kundenkontos",
+    },
+}
+
+CHANGE = {
+    "en": (
+        "Your account was changed",
+        "{carrier}: on {when} we changed {what}. If you asked for this, there is nothing to do. "
+        "If you did not, call {support} right away so that we can protect your account.",
+    ),
+    "de": (
+        "Ihr Kundenkonto wurde geändert",
+        "{carrier}: Am {when} haben wir {what} geändert. Wenn Sie das veranlasst haben, ist nichts "
+        "weiter zu tun. Wenn nicht, rufen Sie bitte sofort {support} an, damit wir Ihr Konto schützen.",
+    ),
+}
+
+OTHER = {
+    "en": {
+        NoticeEvent.ACCOUNT_LOCKED: (
+            "Sign-in attempts on your account",
+            "{carrier}: after several wrong attempts on {when} we paused access to your account "
+            "details for a while. If this was not you, call {support}.",
+        ),
+        NoticeEvent.ONE_TIME_CODE: (
+            "Your one-time code",
+            "{carrier}: your one-time code is {code}. It works once and expires in {minutes} minutes. "
+            "We will never ask you for it on a call we make.",
+        ),
+        NoticeEvent.CALL_DETAIL: (
+            "The call records you asked for",
+            "{carrier}: as requested on {when}, the records of your calls are enclosed ({count} calls). "
+            "If you did not ask for them, call {support}.",
+        ),
+    },
+    "de": {
+        NoticeEvent.ACCOUNT_LOCKED: (
+            "Anmeldeversuche bei Ihrem Kundenkonto",
+            "{carrier}: Nach mehreren falschen Versuchen am {when} haben wir den Zugang zu Ihren "
+            "Kontodaten vorübergehend gesperrt. Wenn Sie das nicht waren, rufen Sie {support} an.",
+        ),
+        NoticeEvent.ONE_TIME_CODE: (
+            "Ihr Einmalcode",
+            "{carrier}: Ihr Einmalcode lautet {code}. Er gilt einmal und verfällt in {minutes} Minuten. "
+            "Wir fragen Sie bei unseren Anrufen nie danach.",
+        ),
+        NoticeEvent.CALL_DETAIL: (
+            "Die angeforderten Verbindungsdaten",
+            "{carrier}: Wie am {when} angefordert, erhalten Sie die Daten Ihrer Anrufe ({count} Anrufe) "
+            "als Anlage. Wenn Sie sie nicht angefordert haben, rufen Sie {support} an.",
+        ),
+    },
+}
+
+
+def moment_text(at: datetime, language: str) -> str:
+    """The time of a change, in Eastern time, as each language writes it."""
+    local = at.astimezone(EASTERN)
+    if language == "de":
+        return local.strftime("%d.%m.%Y um %H:%M Uhr (%Z)")
+    return local.strftime("%B %-d, %Y at %-I:%M %p (%Z)")
+
+
+def render(
+    event: NoticeEvent, language: str, at: datetime, carrier: str, support: str, **extra: object
+) -> tuple[str, str]:
+    """(subject, body) of a notice in the customer's language (English when it is neither)."""
+    lang = language if language in CHANGE else "en"
+    values = {"carrier": carrier, "support": support, "when": moment_text(at, lang), **extra}
+    if event in WHAT[lang]:
+        subject, body = CHANGE[lang]
+        return subject, body.format(what=WHAT[lang][event], **values)
+    subject, body = OTHER[lang][event]
+    return subject, body.format(**values)
