@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -15,7 +16,14 @@ from cpniguard.audit.signing import Ed25519Signer, Ed25519Verifier, new_seed
 from cpniguard.clock import Clock, SystemClock
 from cpniguard.db.engine import make_engine
 from cpniguard.db.uow import SqlUnitOfWork
+from cpniguard.delivery.folder import FolderSender
+from cpniguard.delivery.letters import PdfLetterPrinter
+from cpniguard.delivery.sms import HttpSmsSender
+from cpniguard.delivery.smtp import SmtpEmailSender, parse_smtp_url
 from cpniguard.errors import InvalidInput
+from cpniguard.notifications.model import Channel
+from cpniguard.notifications.service import Letterhead
+from cpniguard.ports import MessageSender
 from cpniguard.settings import Settings
 
 
@@ -28,12 +36,53 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         database_url=env.get("CPNIGUARD_DATABASE_URL", base.database_url),
         audit_signing_key=env.get("CPNIGUARD_AUDIT_SIGNING_KEY") or None,
         audit_key_file=env.get("CPNIGUARD_AUDIT_KEY_FILE", base.audit_key_file),
-        audit_checkpoint_every=int(env.get("CPNIGUARD_AUDIT_CHECKPOINT_EVERY", base.audit_checkpoint_every)),
         operator=env.get("CPNIGUARD_OPERATOR") or env.get("USER") or base.operator,
         host=env.get("CPNIGUARD_HOST", base.host),
-        port=int(env.get("CPNIGUARD_PORT", base.port)),
+        smtp_url=env.get("CPNIGUARD_SMTP_URL") or None,
+        sms_url=env.get("CPNIGUARD_SMS_URL") or None,
+        sms_token=env.get("CPNIGUARD_SMS_TOKEN") or None,
+        letters_dir=env.get("CPNIGUARD_LETTERS_DIR") or None,
+        **_from_env(env, base),
     )
-    return replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    if settings.smtp_url:
+        try:
+            parse_smtp_url(settings.smtp_url)
+        except ValueError as exc:
+            raise InvalidInput(f"CPNIGUARD_SMTP_URL: {exc}") from None
+    return settings
+
+
+TEXT_SETTINGS = ("mail_from", "outbox_dir", "carrier_name", "support_line", "return_address")
+INT_SETTINGS = (
+    "port",
+    "audit_checkpoint_every",
+    "argon2_time_cost",
+    "argon2_memory_kib",
+    "argon2_parallelism",
+    "lockout_max_failures",
+    "lockout_window_minutes",
+    "lockout_minutes",
+    "code_minutes",
+)
+
+
+def _from_env(env: Mapping[str, str], base: Settings) -> dict[str, Any]:
+    texts = {name: env.get(f"CPNIGUARD_{name.upper()}", getattr(base, name)) for name in TEXT_SETTINGS}
+    return {**texts, **{name: _int(env, name, getattr(base, name)) for name in INT_SETTINGS}}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(f"CPNIGUARD_{name.upper()}")
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidInput(f"CPNIGUARD_{name.upper()} must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise InvalidInput(f"CPNIGUARD_{name.upper()} must not be negative")
+    return value
 
 
 @dataclass
@@ -49,11 +98,29 @@ class App:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, self.signer, self.settings.audit_checkpoint_every)
 
+    @property
+    def letterhead(self) -> Letterhead:
+        return Letterhead(self.settings.carrier_name, self.settings.support_line)
+
     def sign_checkpoint(self, seq: int, head_hash: str) -> Checkpoint:
         if self.signer is None:
             raise InvalidInput("no audit signing key: run `cpniguard init` or set CPNIGUARD_AUDIT_SIGNING_KEY")
         signature = self.signer.sign(checkpoint_message(seq, head_hash))
         return Checkpoint(seq, head_hash, self.clock.now(), self.signer.public_key, signature)
+
+    def senders(self) -> dict[Channel, MessageSender]:
+        """The delivery adapters per channel, from settings. Without an SMTP server or SMS
+        provider configured, messages go to files under `outbox_dir` for a person to read."""
+        s = self.settings
+        folder = Path(s.outbox_dir)
+        email: MessageSender = (
+            SmtpEmailSender(s.smtp_url, s.mail_from, clock=self.clock) if s.smtp_url else FolderSender(folder, "email")
+        )
+        sms: MessageSender = HttpSmsSender(s.sms_url, s.sms_token) if s.sms_url else FolderSender(folder, "sms")
+        voice: MessageSender = HttpSmsSender(s.sms_url, s.sms_token) if s.sms_url else FolderSender(folder, "voice")
+        letters = Path(s.letters_dir) if s.letters_dir else folder / "letters"
+        printer = PdfLetterPrinter(letters, s.return_address.replace("\\n", "\n"), self.clock)
+        return {Channel.EMAIL: email, Channel.SMS: sms, Channel.VOICE: voice, Channel.LETTER: printer}
 
     def close(self) -> None:
         self.engine.dispose()

@@ -17,3 +17,22 @@ class Settings:
     operator: str = "operator"  # who runs the CLI, as the ledger names them
     host: str = "127.0.0.1"
     port: int = 8000
+    # Notices (issue 3): how they name the carrier, and where delivery goes. With no SMTP or SMS
+    # provider configured, messages are written to `outbox_dir` so a new user can read them.
+    carrier_name: str = ""  # empty: notices say "your telephone company" in the customer's language
+    support_line: str = ""  # empty: "the customer care number on your bill", likewise
+    smtp_url: str | None = None
+    mail_from: str = "cpni-notices@localhost"
+    sms_url: str | None = None
+    sms_token: str | None = None
+    letters_dir: str | None = None
+    outbox_dir: str = "cpniguard-outbox"
+    return_address: str = "Customer Care\nPO Box 1\nSpringfield, IL 62701"
+    # Credentials (AUTH-1, AUTH-7): argon2id cost, lockout, one-time codes.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 1
+    lockout_max_failures: int = 5
+    lockout_window_minutes: int = 15
+    lockout_minutes: int = 30
+    code_minutes: int = 10

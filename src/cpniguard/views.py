@@ -12,7 +12,7 @@ from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.consent.service import ConsentView
 from cpniguard.customers.model import Contact, Customer, Service
 from cpniguard.decisions.model import Decision
-from cpniguard.ports import BatchOutcome
+from cpniguard.ports import BatchOutcome, NoticeRecord
 
 
 def iso(at: datetime | None) -> str | None:
@@ -181,3 +181,25 @@ def field_class_views() -> list[dict[str, Any]]:
 def recorded_view(event: ConsentEvent, state: ConsentState, now: datetime) -> dict[str, Any]:
     """A consent event just recorded, with the approvals it leaves in force now."""
     return {"event": event_view(event), "customer": str(event.customer_id), "approvals": state_view(state, now)}
+
+
+def notice_view(record: NoticeRecord) -> dict[str, Any]:
+    """A notice as staff see it; a one-time code's text is never shown again (AUTH-7)."""
+    notice = record.notice
+    return {
+        "id": str(notice.id),
+        "customer_id": str(notice.customer_id),
+        "event": notice.event.value,
+        "channel": record.channel,
+        "recipient": record.recipient,
+        "subject": notice.subject,
+        "body": "(one-time code withheld)" if notice.confidential else notice.body,
+        "language": notice.language,
+        "status": record.status,
+        "attempts": record.attempts,
+        "created_at": iso(notice.created_at),
+        "delivered_at": iso(record.delivered_at),
+        "last_error": record.last_error,
+        "route": [{"channel": s.channel.value, "recipient": s.recipient} for s in notice.route],
+        "attachment": notice.attachment_name,
+    }

@@ -61,7 +61,7 @@ def when(text: str | None, app: App) -> datetime:
 
 def emit(data: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
+        typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
     else:
         _human(data, 0)
 

@@ -135,7 +135,11 @@ def _change_contacts(
             uow.customers.remove_contact(old.id, contact.added_at)
         uow.customers.add_contact(contact)
         action = "changed" if replace else "added"
-        details: dict[str, object] = {"kind": kind.value, "contact": str(contact.id), "replaced": len(current) * replace}
+        details: dict[str, object] = {
+            "kind": kind.value,
+            "contact": str(contact.id),
+            "replaced": len(current) * replace,
+        }
         uow.audit.add(AuditEntry.of(f"customers:contact:{action}", actor, now, customer, details=details))
         queue_notice(uow, actor, now, notice)
         uow.commit()

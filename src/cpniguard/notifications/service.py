@@ -21,8 +21,8 @@ from cpniguard.ports import ClaimedMessage, DeliveryFailed, DeliveryResult, Mess
 class Letterhead:
     """How notices name the carrier and where a customer calls if a change was not theirs."""
 
-    carrier: str = "Your telephone company"
-    support: str = "the customer care number on your bill"
+    carrier: str = ""  # empty: the texts' own words, in the customer's language
+    support: str = ""
 
 
 def compose(

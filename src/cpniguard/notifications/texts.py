@@ -84,6 +84,12 @@ OTHER = {
 }
 
 
+DEFAULTS = {
+    "en": ("Your telephone company", "the customer care number on your bill"),
+    "de": ("Ihre Telefongesellschaft", "die Kundendienstnummer auf Ihrer Rechnung"),
+}
+
+
 def moment_text(at: datetime, language: str) -> str:
     """The time of a change, in Eastern time, as each language writes it."""
     local = at.astimezone(EASTERN)
@@ -97,7 +103,13 @@ def render(
 ) -> tuple[str, str]:
     """(subject, body) of a notice in the customer's language (English when it is neither)."""
     lang = language if language in CHANGE else "en"
-    values = {"carrier": carrier, "support": support, "when": moment_text(at, lang), **extra}
+    default_carrier, default_support = DEFAULTS[lang]
+    values = {
+        "carrier": carrier or default_carrier,
+        "support": support or default_support,
+        "when": moment_text(at, lang),
+        **extra,
+    }
     if event in WHAT[lang]:
         subject, body = CHANGE[lang]
         return subject, body.format(what=WHAT[lang][event], **values)

@@ -1,0 +1,106 @@
+"""`cpniguard contacts ...`, `cpniguard notifications list` and `cpniguard worker`."""
+
+from __future__ import annotations
+
+import typer
+
+from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
+from cpniguard.customers.model import ContactKind
+from cpniguard.customers.service import add_contact, change_contact
+from cpniguard.errors import InvalidInput
+from cpniguard.ids import parse_customer_id
+from cpniguard.jobs.worker import run_worker
+from cpniguard.notifications.service import list_notices
+from cpniguard.views import customer_view, notice_view
+
+contacts = typer.Typer(no_args_is_help=True, help="Contacts of record; every change is announced (NOTIFY-1).")
+notifications = typer.Typer(no_args_is_help=True, help="Notices to customers and their delivery status.")
+
+EMAIL = typer.Option(None, "--email", help="An email address.")
+POSTAL = typer.Option(None, "--postal-address", help="A postal address, one line.")
+PHONE = typer.Option(None, "--phone", help="A telephone number, E.164 (+12025550123).")
+
+
+def _one(email: str | None, postal_address: str | None, phone: str | None) -> tuple[ContactKind, str]:
+    given = [
+        (kind, value)
+        for kind, value in (
+            (ContactKind.EMAIL, email),
+            (ContactKind.POSTAL, postal_address),
+            (ContactKind.TELEPHONE, phone),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of --email, --postal-address or --phone")
+    return given[0]
+
+
+@contacts.command("change")
+def change(
+    ctx: typer.Context,
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    email: str | None = EMAIL,
+    postal_address: str | None = POSTAL,
+    phone: str | None = PHONE,
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Replace the customer's contacts of one kind; a notice goes to the contacts of record before it."""
+    st = state(ctx)
+    app = st.app()
+    kind, value = _one(email, postal_address, phone)
+    effective = when(at, app)
+    customer = change_contact(
+        app.uow(), app.clock, st.actor(), parse_customer_id(customer_id), kind, value, effective, app.letterhead
+    )
+    emit(customer_view(customer, effective), as_json)
+
+
+@contacts.command("add")
+def add(
+    ctx: typer.Context,
+    customer_id: str = typer.Argument(..., metavar="ID"),
+    email: str | None = EMAIL,
+    postal_address: str | None = POSTAL,
+    phone: str | None = PHONE,
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a contact point beside the others; the customer is notified as for a change."""
+    st = state(ctx)
+    app = st.app()
+    kind, value = _one(email, postal_address, phone)
+    effective = when(at, app)
+    customer = add_contact(
+        app.uow(), app.clock, st.actor(), parse_customer_id(customer_id), kind, value, effective, app.letterhead
+    )
+    emit(customer_view(customer, effective), as_json)
+
+
+@notifications.command("list")
+def list_command(
+    ctx: typer.Context,
+    customer: str | None = typer.Option(None, "--customer", help="Only this customer's notices."),
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Notices, newest first, with their channel, recipient, text and delivery status."""
+    app = state(ctx).app()
+    chosen = parse_customer_id(customer) if customer else None
+    emit([notice_view(n) for n in list_notices(app.uow(), chosen, limit)], as_json)
+
+
+def worker(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="Deliver what is due, then stop."),
+    batch: int = typer.Option(200, "--batch", min=1, max=10_000, help="Messages claimed per transaction."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Deliver queued notices: SMTP, the SMS/voice provider, PDF letters (or files when none is set)."""
+    app = state(ctx).app()
+    try:
+        totals = run_worker(app, once, batch)
+    except KeyboardInterrupt:  # Ctrl-C between batches: claimed rows return when their lease ends
+        return
+    emit({"claimed": totals.claimed, "outcomes": totals.outcomes}, as_json)

@@ -1,0 +1,54 @@
+"""`cpniguard worker`: delivers the outbox until stopped, or until it is empty (`--once`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cpniguard.bootstrap import App
+from cpniguard.notifications.service import DeliveryRun, Worker, deliver_due
+
+POLL_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class WorkerTotals:
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, run: DeliveryRun) -> None:
+        self.claimed += run.claimed
+        for outcome, n in run.outcomes.items():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + n
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_worker(
+    app: App,
+    once: bool,
+    batch: int = 200,
+    poll_seconds: float = POLL_SECONDS,
+    stop: Callable[[], bool] = lambda: False,
+) -> WorkerTotals:
+    """Delivers batch after batch. With `once`, returns when nothing is due; otherwise polls."""
+    worker = Worker(worker_name(), app.senders(), batch=batch)
+    totals = WorkerTotals()
+    while not stop():
+        run = deliver_due(app.uow, app.clock, worker)
+        totals.add(run)
+        if run.claimed:
+            continue
+        if once:
+            break
+        time.sleep(poll_seconds)
+    for sender in worker.senders.values():
+        close = getattr(sender, "close", None)
+        if close is not None:
+            close()
+    return totals
