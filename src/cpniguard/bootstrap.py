@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,10 @@ from sqlalchemy import Engine
 
 from cpniguard.audit.model import Checkpoint, checkpoint_message
 from cpniguard.audit.signing import Ed25519Signer, Ed25519Verifier, new_seed
+from cpniguard.auth.codes import OneTimeCodePolicy
+from cpniguard.auth.hashing import Argon2SecretHasher
+from cpniguard.auth.lockout import LockoutPolicy
+from cpniguard.auth.service import AuthSettings
 from cpniguard.clock import Clock, SystemClock
 from cpniguard.db.engine import make_engine
 from cpniguard.db.uow import SqlUnitOfWork
@@ -97,6 +103,21 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock, self.signer, self.settings.audit_checkpoint_every)
+
+    @functools.cached_property
+    def auth(self) -> AuthSettings:
+        """The hasher (argon2id at the configured cost), the lockout and the code policies."""
+        s = self.settings
+        return AuthSettings(
+            Argon2SecretHasher(s.argon2_time_cost, s.argon2_memory_kib, s.argon2_parallelism),
+            LockoutPolicy(
+                s.lockout_max_failures,
+                timedelta(minutes=s.lockout_window_minutes),
+                timedelta(minutes=s.lockout_minutes),
+            ),
+            OneTimeCodePolicy(ttl=timedelta(minutes=s.code_minutes)),
+            self.letterhead,
+        )
 
     @property
     def letterhead(self) -> Letterhead:

@@ -12,7 +12,7 @@ from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.consent.service import ConsentView
 from cpniguard.customers.model import Contact, Customer, Service
 from cpniguard.decisions.model import Decision
-from cpniguard.ports import BatchOutcome, NoticeRecord
+from cpniguard.ports import Alert, BatchOutcome, NoticeRecord
 
 
 def iso(at: datetime | None) -> str | None:
@@ -202,4 +202,15 @@ def notice_view(record: NoticeRecord) -> dict[str, Any]:
         "last_error": record.last_error,
         "route": [{"channel": s.channel.value, "recipient": s.recipient} for s in notice.route],
         "attachment": notice.attachment_name,
+    }
+
+
+def alert_view(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": str(alert.id),
+        "customer_id": str(alert.customer_id) if alert.customer_id else None,
+        "kind": alert.kind,
+        "raised_at": iso(alert.raised_at),
+        "details": alert.details,
+        "resolved_at": iso(alert.resolved_at),
     }

@@ -80,7 +80,7 @@ class AuditEntry:
         basis: str = "",
         outcome: str = "",
         reason: str = "",
-        details: dict[str, object] | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> AuditEntry:
         return cls(
             id=str(uuid.uuid4()),

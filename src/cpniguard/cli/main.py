@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.exceptions import TyperException
 
-from cpniguard.cli import admin, audit, consent, data, notices, registry
+from cpniguard.cli import admin, audit, consent, credentials, data, notices, registry
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
 
@@ -40,6 +40,8 @@ app.add_typer(consent.consent, name="consent")
 app.add_typer(notices.contacts, name="contacts")
 app.add_typer(notices.notifications, name="notifications")
 app.command("worker")(notices.worker)
+app.add_typer(credentials.credentials, name="credentials")
+app.add_typer(credentials.alerts, name="alerts")
 app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.api_keys, name="api-keys")
 app.command("demo")(data.demo)

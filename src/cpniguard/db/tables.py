@@ -266,6 +266,7 @@ credentials = Table(
     "credentials",
     metadata,
     _customer_fk(primary_key=True),
+    Column("id", Uuid, nullable=False),
     Column("kind", String(20), primary_key=True),
     Column("secret_hash", String(400), nullable=False),
     Column("question", String(400)),
@@ -295,6 +296,7 @@ one_time_codes = Table(
     Column("code_hash", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("used_at", UTCDateTime),
 )

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InternalError, OperationalError
 from cpniguard.clock import Clock
 from cpniguard.db.api_key_repo import SqlApiKeyRepository
 from cpniguard.db.audit_repo import SqlAuditRepository
+from cpniguard.db.auth_repo import SqlAuthRepository
 from cpniguard.db.batch import SqlBatchDecisions
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn)
         self.api_keys = SqlApiKeyRepository(conn)
         self.batch = SqlBatchDecisions(conn)
+        self.auth = SqlAuthRepository(conn)
         self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
         return self
 

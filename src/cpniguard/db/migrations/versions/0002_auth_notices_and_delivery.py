@@ -111,6 +111,7 @@ def upgrade() -> None:
     op.create_table(
         "credentials",
         sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("secret_hash", sa.String(length=400), nullable=False),
         sa.Column("question", sa.String(length=400), nullable=True),
@@ -148,6 +149,7 @@ def upgrade() -> None:
         sa.Column("code_hash", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
