@@ -11,6 +11,7 @@ from cpniguard.classification.model import CATALOGUE
 from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.consent.service import ConsentView
 from cpniguard.customers.model import Contact, Customer, Service
+from cpniguard.customers.records import CallDetailRecord
 from cpniguard.decisions.model import Decision
 from cpniguard.ports import Alert, BatchOutcome, NoticeRecord
 
@@ -213,4 +214,17 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "raised_at": iso(alert.raised_at),
         "details": alert.details,
         "resolved_at": iso(alert.resolved_at),
+    }
+
+
+def cdr_view(record: CallDetailRecord) -> dict[str, Any]:
+    return {
+        "id": str(record.id),
+        "started_at": iso(record.started_at),
+        "direction": record.direction.value,
+        "service_number": record.service_number,
+        "other_party_number": record.other_party_number,
+        "duration_seconds": record.duration_seconds,
+        "charge_cents": record.charge_cents,
+        "location": record.location,
     }

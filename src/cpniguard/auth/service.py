@@ -18,8 +18,9 @@ from cpniguard.auth.credentials import biographical_reason, check_backup_questio
 from cpniguard.auth.lockout import Attempt, LockoutPolicy, locked_until
 from cpniguard.auth.model import Credential, CredentialKind, SecretHasher, VerifiedBy, change_notice_required
 from cpniguard.auth.photo_id import PhotoId, photo_id_problem
+from cpniguard.auth.release import BusinessExemption
 from cpniguard.clock import Clock
-from cpniguard.customers.model import Customer
+from cpniguard.customers.model import Customer, CustomerKind
 from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.notifications.model import Channel, NoticeEvent, Stop
@@ -229,3 +230,23 @@ def _lock_raised(
     uow.auth.add_alert(Alert(new_id(), customer.id, PRETEXTING, now, details))
     uow.audit.add(AuditEntry.of(f"auth:{kind.value}:locked", actor, now, customer.id, reason=details))
     queue_notice(uow, actor, now, compose(customer, NoticeEvent.ACCOUNT_LOCKED, now, settings.letterhead))
+
+
+def record_exemption(
+    uow: UnitOfWork, clock: Clock, actor: Actor, customer_id: CustomerId, exemption: BusinessExemption
+) -> None:
+    """AUTH-9: the arrangement is recorded, and applies only with a dedicated representative and
+    a contract with a CPNI clause, for a business customer (checked when a session opens)."""
+    now = clock.now()
+    with uow:
+        customer = _customer(uow, customer_id)
+        if customer.kind is not CustomerKind.BUSINESS:
+            raise InvalidInput("only a business customer can have a contractual authentication arrangement (AUTH-9)")
+        uow.auth.save_exemption(customer_id, exemption, now)
+        details = {
+            "representative": exemption.dedicated_representative,
+            "contract": exemption.contract_id,
+            "cpni_clause": exemption.cpni_clause,
+        }
+        uow.audit.add(AuditEntry.of("auth:business-exemption:recorded", actor, now, customer_id, details=details))
+        uow.commit()

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.exceptions import TyperException
 
-from cpniguard.cli import admin, audit, consent, credentials, data, notices, registry
+from cpniguard.cli import admin, audit, consent, credentials, data, notices, registry, sessions
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
 
@@ -42,6 +42,8 @@ app.add_typer(notices.notifications, name="notifications")
 app.command("worker")(notices.worker)
 app.add_typer(credentials.credentials, name="credentials")
 app.add_typer(credentials.alerts, name="alerts")
+app.add_typer(sessions.sessions, name="sessions")
+registry.customers.command("exemption")(sessions.exemption_command)
 app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.api_keys, name="api-keys")
 app.command("demo")(data.demo)

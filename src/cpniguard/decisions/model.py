@@ -29,6 +29,7 @@ class Purpose(StrEnum):
     MARKETING_SUBSCRIBED = "marketing-subscribed"
     MARKETING_COMMUNICATIONS = "marketing-communications"
     MARKETING_THIRD_PARTY = "marketing-third-party"
+    CUSTOMER_CARE = "customer-care"
 
 
 MARKETING_PURPOSES = frozenset(
@@ -124,6 +125,16 @@ def legal_process(request: Request, facts: CustomerFacts, state: ConsentState, a
     )
 
 
+def customer_care(request: Request, facts: CustomerFacts, state: ConsentState, at: datetime) -> Decision:
+    # AUTH-2..AUTH-6: CPNI goes to the customer only through a call session that recorded how
+    # the caller was authenticated and which release route is open (auth/sessions.py).
+    if not (request.reference and request.reference.strip()):
+        return refused(request.purpose, "customer care needs the call session that authenticated the customer")
+    citation = "47 U.S.C. 222(c)(1); 47 CFR 64.2010"
+    reason = f"to the authenticated customer: {request.reference.strip()}"
+    return Decision.allow(request.purpose, reason, Basis.STATUTE, citation, citation)
+
+
 def directory_publishing(request: Request, facts: CustomerFacts, state: ConsentState, at: datetime) -> Decision:
     # USE-12, AMB-6: only a published listing may go to a directory.
     if not facts.listing_published:
@@ -196,6 +207,7 @@ RULES: dict[Purpose, Rule] = {
     Purpose.MARKETING_SUBSCRIBED: marketing_subscribed,
     Purpose.MARKETING_COMMUNICATIONS: marketing_communications,
     Purpose.MARKETING_THIRD_PARTY: marketing_third_party,
+    Purpose.CUSTOMER_CARE: customer_care,
 }
 
 

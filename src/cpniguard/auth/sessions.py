@@ -1,0 +1,223 @@
+"""Call sessions: an agent handles a customer-initiated contact, records how the caller was
+verified, sees which routes may release call detail, and releases it only through one of them.
+
+Every release passes the gate (purpose `customer-care`, the session and route as reference),
+so each disclosure is in the audit ledger. Sending to an address of record goes through the
+outbox as a real email or letter with the records attached (AUTH-3).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from cpniguard.actors import Actor
+from cpniguard.audit.model import AuditEntry
+from cpniguard.auth.model import CredentialKind
+from cpniguard.auth.photo_id import PhotoId, photo_id_problem
+from cpniguard.auth.release import (
+    Channel,
+    ReleaseRoute,
+    RouteKind,
+    SessionProof,
+    match_caller_supplied_call,
+    release_routes,
+)
+from cpniguard.auth.service import AuthSettings, verify_credential
+from cpniguard.clock import Clock
+from cpniguard.customers.model import Customer
+from cpniguard.customers.records import CallDetailRecord
+from cpniguard.decisions.model import Purpose, Request
+from cpniguard.decisions.service import check
+from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cpniguard.ids import CustomerId, new_id
+from cpniguard.notifications.model import Channel as NoticeChannel
+from cpniguard.notifications.model import Notice, NoticeEvent, Stop
+from cpniguard.notifications.service import compose, queue_notice
+from cpniguard.ports import CallSession, UnitOfWork
+
+SENT_BY = {RouteKind.SEND_EMAIL: NoticeChannel.EMAIL, RouteKind.SEND_LETTER: NoticeChannel.LETTER}
+CALL_DETAIL_CATEGORIES = ("cpni", "call-detail")
+
+
+@dataclass(frozen=True, slots=True)
+class CallerSuppliedCall:
+    """AUTH-4: what the caller said, unaided, about the one call they want to discuss."""
+
+    other_party_number: str
+    on_date: date
+    amount_cents: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    route: ReleaseRoute
+    records: list[CallDetailRecord]  # what the agent may read out; empty when it was sent
+    notice_id: uuid.UUID | None = None
+
+
+def open_session(
+    new_uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    actor: Actor,
+    settings: AuthSettings,
+    customer_id: CustomerId,
+    channel: Channel,
+    credential: tuple[CredentialKind, str] | None = None,
+    photo_id: PhotoId | None = None,
+    via_representative: bool = False,
+) -> tuple[CallSession, list[ReleaseRoute]]:
+    """Opens a session; a credential given is verified (a failure counts towards the lockout)."""
+    proof = SessionProof.NONE
+    if credential is not None:
+        kind, secret = credential
+        if verify_credential(new_uow, clock, actor, settings, customer_id, kind, secret).verified:
+            proof = SessionProof(kind.value)
+    now = clock.now()
+    with new_uow() as uow:
+        customer = _customer(uow, customer_id)
+        if photo_id is not None and photo_id_problem(photo_id, customer, now) is None:
+            proof = SessionProof.PHOTO_ID
+        session = CallSession(new_id(), customer_id, actor.label, channel.value, now, proof.value, via_representative)
+        uow.auth.add_session(session)
+        details = {"session": str(session.id), "channel": channel.value, "proof": proof.value}
+        uow.audit.add(AuditEntry.of("auth:call-session:opened", actor, now, customer_id, details=details))
+        routes = _routes(uow, customer, session, now, caller_supplied=False)
+        uow.commit()
+    return session, routes
+
+
+def session_routes(
+    uow: UnitOfWork, clock: Clock, session_id: uuid.UUID, caller_supplied: bool = False
+) -> tuple[CallSession, list[ReleaseRoute]]:
+    """The routes open in this session now, most direct first (AUTH-2, AUTH-3)."""
+    now = clock.now()
+    with uow:
+        session = _open_session(uow, session_id, now)
+        customer = _customer(uow, session.customer_id)
+        return session, _routes(uow, customer, session, now, caller_supplied)
+
+
+def release_call_detail(
+    new_uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    actor: Actor,
+    settings: AuthSettings,
+    session_id: uuid.UUID,
+    route_kind: RouteKind,
+    target: str | None = None,
+    described: CallerSuppliedCall | None = None,
+    limit: int = 50,
+) -> Release:
+    """Releases call detail through one open route, or refuses with the routes that are open."""
+    now = clock.now()
+    with new_uow() as uow:
+        session = _open_session(uow, session_id, now)
+        customer = _customer(uow, session.customer_id)
+        routes = _routes(uow, customer, session, now, caller_supplied=described is not None)
+        route = _chosen(routes, route_kind, target)
+        records = uow.cpni.call_detail(customer.id, limit)
+    if route.kind is RouteKind.SINGLE_CALL:
+        records = _single(records, described)
+    reference = f"call session {session.id}, {route.kind.value}" + (f" to {route.target}" if route.target else "")
+    request = Request(Purpose.CUSTOMER_CARE, reference=reference)
+    decision = check(new_uow(), clock, actor, customer.id, request, categories=CALL_DETAIL_CATEGORIES)
+    if not decision.allowed:
+        raise Forbidden(f"the gate refused: {decision.reason}")
+    if route.kind not in SENT_BY:
+        return Release(route, records)
+    assert route.target is not None
+    notice = compose(
+        customer,
+        NoticeEvent.CALL_DETAIL,
+        now,
+        settings.letterhead,
+        (Stop(SENT_BY[route.kind], route.target),),
+        count=len(records),
+    )
+    notice = _with_attachment(notice, records)
+    with new_uow() as uow:
+        queue_notice(uow, actor, now, notice)
+        uow.commit()
+    return Release(route, [], notice.id)
+
+
+def close_session(uow: UnitOfWork, clock: Clock, actor: Actor, session_id: uuid.UUID) -> CallSession:
+    """Ends the session; a one-time oral approval given in it ends with it (USE-9)."""
+    now = clock.now()
+    with uow:
+        session = _open_session(uow, session_id, now)
+        uow.auth.close_session(session_id, now)
+        details = {"session": str(session_id)}
+        uow.audit.add(AuditEntry.of("auth:call-session:closed", actor, now, session.customer_id, details=details))
+        uow.commit()
+        closed = uow.auth.session(session_id)
+    assert closed is not None
+    return closed
+
+
+def _customer(uow: UnitOfWork, customer_id: CustomerId) -> Customer:
+    found = uow.customers.get(customer_id)
+    if found is None:
+        raise NotFound(f"unknown customer: {customer_id}")
+    return found
+
+
+def _open_session(uow: UnitOfWork, session_id: uuid.UUID, now: datetime) -> CallSession:
+    session = uow.auth.session(session_id)
+    if session is None:
+        raise NotFound(f"unknown call session: {session_id}")
+    if not session.open_at(now):
+        raise Conflict("the call session is closed")
+    return session
+
+
+def _routes(
+    uow: UnitOfWork, customer: Customer, session: CallSession, now: datetime, caller_supplied: bool
+) -> list[ReleaseRoute]:
+    exemption = uow.auth.exemption(customer.id)
+    channel, proof = Channel(session.channel), SessionProof(session.proof)
+    return release_routes(customer, channel, proof, now, caller_supplied, exemption, session.via_representative)
+
+
+def _chosen(routes: Sequence[ReleaseRoute], kind: RouteKind, target: str | None) -> ReleaseRoute:
+    for route in routes:
+        if route.kind is kind and (target is None or route.target == target):
+            return route
+    open_ = ", ".join(f"{r.kind.value}" + (f" to {r.target}" if r.target else "") for r in routes) or "none"
+    raise Forbidden(f"that release route is not open in this session (open: {open_})")
+
+
+def _single(records: Sequence[CallDetailRecord], described: CallerSuppliedCall | None) -> list[CallDetailRecord]:
+    if described is None:
+        raise InvalidInput("a single-call release needs the number, date and amount the caller gave")
+    found = match_caller_supplied_call(records, described.other_party_number, described.on_date, described.amount_cents)
+    if found is None:
+        raise NotFound("no single call matches what the caller described: nothing may be shown")
+    return [found]
+
+
+CSV_FIELDS = ("started_at", "direction", "service_number", "other_party_number", "duration_seconds", "charge_cents")
+
+
+def _with_attachment(notice: Notice, records: Sequence[CallDetailRecord]) -> Notice:
+    """The requested records as a CSV file, attached to the email or printed with the letter."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for r in records:
+        writer.writerow(
+            [
+                r.started_at.isoformat(),
+                r.direction.value,
+                r.service_number,
+                r.other_party_number,
+                r.duration_seconds,
+                r.charge_cents,
+            ]
+        )
+    return replace(notice, attachment_name="call-detail.csv", attachment=out.getvalue().encode())
