@@ -96,9 +96,11 @@ class SqlOutboxRepository:
             return
         self._conn.execute(insert(t.deliveries), [_delivery_row(worker, r) for r in results])
         c = t.outbox.c
+        # Only while the row is still this worker's: if its lease ran out and another worker took
+        # the message over, that worker's outcome stands (the attempt above stays on record).
         self._conn.execute(
             update(t.outbox)
-            .where(c.id == bindparam("b_id"))
+            .where(c.id == bindparam("b_id"), c.status == "sending", c.claimed_by == worker)
             .values(
                 status=bindparam("b_status"),
                 step=bindparam("b_step"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,7 +27,9 @@ class WorkerTotals:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Unique per worker, not per process: two workers in one process must not pass for one
+    when the outbox checks whose lease a row is under."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def run_worker(
@@ -39,16 +42,18 @@ def run_worker(
     """Delivers batch after batch. With `once`, returns when nothing is due; otherwise polls."""
     worker = Worker(worker_name(), app.senders(), batch=batch)
     totals = WorkerTotals()
-    while not stop():
-        run = deliver_due(app.uow, app.clock, worker)
-        totals.add(run)
-        if run.claimed:
-            continue
-        if once:
-            break
-        time.sleep(poll_seconds)
-    for sender in worker.senders.values():
-        close = getattr(sender, "close", None)
-        if close is not None:
-            close()
+    try:
+        while not stop():
+            run = deliver_due(app.uow, app.clock, worker)
+            totals.add(run)
+            if run.claimed:
+                continue
+            if once:
+                break
+            time.sleep(poll_seconds)
+    finally:  # also on Ctrl-C or a database error: the SMTP session is ended politely
+        for sender in worker.senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()
     return totals
