@@ -72,6 +72,19 @@ def test_openapi_document_describes_every_route_and_the_docs_page_is_served(clie
         "/audit/entries",
         "/audit/checkpoints",
         "/classification",
+        "/customers/{customer_id}/contacts",
+        "/customers/{customer_id}/contacts/change",
+        "/customers/{customer_id}/codes",
+        "/customers/{customer_id}/codes/confirm",
+        "/customers/{customer_id}/credentials/{kind}",
+        "/customers/{customer_id}/credentials/{kind}/verify",
+        "/customers/{customer_id}/credentials/{kind}/lock",
+        "/alerts",
+        "/notifications",
+        "/sessions",
+        "/sessions/{session_id}/routes",
+        "/sessions/{session_id}/releases",
+        "/sessions/{session_id}/close",
     }
     check = document["paths"]["/customers/{customer_id}/checks"]["post"]
     assert check["responses"]["200"]["content"]["application/json"]["schema"] == {

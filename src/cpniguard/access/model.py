@@ -15,7 +15,8 @@ from datetime import datetime
 from cpniguard.actors import Actor
 
 KEY_PREFIX = "cpg_"
-SCOPES = frozenset({"read", "write", "decide", "audit", "admin"})
+# authenticate: customer-facing systems (IVR, portal) that check secrets and send codes (AUTH-1).
+SCOPES = frozenset({"read", "write", "decide", "audit", "authenticate", "admin"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from cpniguard import __version__
-from cpniguard.api import audit, consent, decisions, docs, errors, registry, system
+from cpniguard.api import audit, consent, customer_auth, decisions, docs, errors, registry, sessions, system
 from cpniguard.api.auth import KeyCache
 from cpniguard.api.fast_check import FastCheck
 from cpniguard.api.gate_queue import GateQueue
@@ -29,7 +29,8 @@ GATE_LANES = {"postgresql": 2}
 DESCRIPTION = """CPNI consent, the purpose gate and the audit ledger for a carrier.
 
 Send an API key (`cpniguard api-keys create NAME --scope ...`) as `X-API-Key: <secret>` or
-`Authorization: Bearer <secret>`. Scopes: read, write, decide, audit; admin implies all.
+`Authorization: Bearer <secret>`. Scopes: read, write, decide, audit, authenticate (for
+customer-facing systems that check secrets); admin implies all.
 Every refusal answers `{"error": code, "detail": reason}`."""
 
 
@@ -64,7 +65,7 @@ def create_app(app: App, *, key_cache_seconds: float = KEY_CACHE_SECONDS, lifesp
     api.state.gate_queue = GateQueue(app, lanes=GATE_LANES.get(app.engine.dialect.name, 1))
     errors.register(api)
     docs.install(api)
-    for module in (system, registry, consent, decisions, audit):
+    for module in (system, registry, consent, decisions, audit, customer_auth, sessions):
         api.include_router(module.router)
     return api
 

@@ -63,7 +63,9 @@ def serve(
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Who will use the key, e.g. billing-system."),
-    scope: list[str] = typer.Option(["read", "decide"], "--scope", help="read, write, decide, audit, admin."),
+    scope: list[str] = typer.Option(
+        ["read", "decide"], "--scope", help="read, write, decide, audit, authenticate, admin."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a key; its secret is printed once and stored only as a digest."""
