@@ -85,6 +85,8 @@ def test_openapi_document_describes_every_route_and_the_docs_page_is_served(clie
         "/sessions/{session_id}/routes",
         "/sessions/{session_id}/releases",
         "/sessions/{session_id}/close",
+        "/sessions/{session_id}/one-time-approval",
+        "/sessions/{session_id}/use-on-call",
     }
     check = document["paths"]["/customers/{customer_id}/checks"]["post"]
     assert check["responses"]["200"]["content"]["application/json"]["schema"] == {

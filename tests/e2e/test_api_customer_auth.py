@@ -209,3 +209,21 @@ def test_bad_input_on_the_new_routes_gets_a_reason(client: TestClient, staff: di
         f"/customers/{customer}/contacts/change", json={"kind": "email", "value": "x"}, headers=staff
     )
     assert bad_email.status_code == 422 and "email" in bad_email.json()["detail"]
+
+
+def test_use_9_one_time_oral_approval_lasts_only_as_long_as_its_call_session(
+    client: TestClient, staff: dict[str, str], customer: str, app: App, actor: Actor
+) -> None:
+    session = client.post("/sessions", json={"customer_id": customer}, headers=staff).json()
+    before = client.post(f"/sessions/{session['id']}/use-on-call", headers=staff)
+    assert before.status_code == 403  # no approval yet
+    assert client.post(f"/sessions/{session['id']}/one-time-approval", headers=staff).status_code == 201
+    during = client.post(f"/sessions/{session['id']}/use-on-call", headers=staff).json()
+    assert during["allowed"] is True and "64.2008(f)" in during["citation"]
+    client.post(f"/sessions/{session['id']}/close", headers=staff)
+    after = client.post(f"/sessions/{session['id']}/use-on-call", headers=staff)
+    assert after.status_code == 409
+    # No standing approval was left behind: outside the call, marketing needs consent on record.
+    decider = _key(app, actor, "crm", "decide")
+    check = client.post(f"/customers/{customer}/checks", json={"purpose": "marketing-communications"}, headers=decider)
+    assert check.status_code == 200 and check.json()["allowed"] is False

@@ -71,7 +71,8 @@ def test_no_marketing_purpose_passes_while_an_objection_is_active(raw: list, day
     objected = model_objection(events, at)
     assert state.objection_active(at) == objected
     for purpose in MARKETING_PURPOSES:
-        decision = decide(Request(purpose, offer_category=ServiceCategory.LOCAL), FACTS, state, at)
+        request = Request(purpose, reference="call session 1 (one-time approval)", offer_category=ServiceCategory.LOCAL)
+        decision = decide(request, FACTS, state, at)
         if objected:
             assert not decision.allowed
 

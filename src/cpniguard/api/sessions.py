@@ -15,16 +15,24 @@ from cpniguard.api.bodies import Body, When
 from cpniguard.api.customer_auth import PhotoIdIn, SecretIn
 from cpniguard.api.deps import AppDep, parse_moment
 from cpniguard.api.errors import ERROR_RESPONSES
-from cpniguard.api.responses import CustomerOut, Out, Time
+from cpniguard.api.responses import CustomerOut, DecisionOut, Out, Time
 from cpniguard.auth.model import CredentialKind
 from cpniguard.auth.release import Channel, ReleaseRoute, RouteKind
-from cpniguard.auth.sessions import CallerSuppliedCall, close_session, open_session, release_call_detail, session_routes
+from cpniguard.auth.sessions import (
+    CallerSuppliedCall,
+    approve_one_time_use,
+    close_session,
+    open_session,
+    release_call_detail,
+    session_routes,
+    use_on_call,
+)
 from cpniguard.customers.model import ContactKind
 from cpniguard.customers.service import add_contact, change_contact
 from cpniguard.ids import parse_customer_id, parse_uuid
 from cpniguard.notifications.service import list_notices
 from cpniguard.ports import CallSession
-from cpniguard.views import cdr_view, customer_view, iso, notice_view
+from cpniguard.views import cdr_view, customer_view, decision_view, iso, notice_view
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -222,3 +230,17 @@ def release(session_id: str, body: ReleaseIn, app: AppDep, actor: Writer) -> Rel
 def close(session_id: str, app: AppDep, actor: Writer) -> SessionOut:
     """Close the session."""
     return _session(close_session(app.uow(), app.clock, actor, parse_uuid(session_id, "call session")))
+
+
+@router.post("/sessions/{session_id}/one-time-approval", status_code=201, tags=["call sessions"])
+def approve(session_id: str, app: AppDep, actor: Writer) -> dict[str, bool]:
+    """The caller agreed, after oral notice, to the use of their CPNI on this call only (USE-9)."""
+    approve_one_time_use(app.uow(), app.clock, actor, parse_uuid(session_id, "call session"))
+    return {"one_time_approval": True}
+
+
+@router.post("/sessions/{session_id}/use-on-call", tags=["call sessions"])
+def on_call(session_id: str, app: AppDep, actor: Writer) -> DecisionOut:
+    """May the agent use the caller's CPNI to offer services on this call? The gate answers."""
+    decision = use_on_call(app.uow, app.clock, actor, parse_uuid(session_id, "call session"))
+    return DecisionOut.model_validate(decision_view(decision, None, app.clock.now()))

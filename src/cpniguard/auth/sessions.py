@@ -29,9 +29,11 @@ from cpniguard.auth.release import (
 )
 from cpniguard.auth.service import AuthSettings, verify_credential
 from cpniguard.clock import Clock
+from cpniguard.consent.model import Channel as ConsentChannel
+from cpniguard.consent.model import ConsentEvent, ConsentEventKind, fold
 from cpniguard.customers.model import Customer
 from cpniguard.customers.records import CallDetailRecord
-from cpniguard.decisions.model import Purpose, Request
+from cpniguard.decisions.model import Decision, Purpose, Request
 from cpniguard.decisions.service import check
 from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cpniguard.ids import CustomerId, new_id
@@ -221,3 +223,49 @@ def _with_attachment(notice: Notice, records: Sequence[CallDetailRecord]) -> Not
             ]
         )
     return replace(notice, attachment_name="call-detail.csv", attachment=out.getvalue().encode())
+
+
+def approve_one_time_use(uow: UnitOfWork, clock: Clock, actor: Actor, session_id: uuid.UUID) -> None:
+    """USE-9, NOTICE-11: the caller agreed, after oral notice, to the use of their CPNI for this
+    call only. Recorded as a consent event naming the session; it grants nothing after it."""
+    now = clock.now()
+    with uow:
+        session = _open_session(uow, session_id, now)
+        event = ConsentEvent(
+            new_id(),
+            session.customer_id,
+            ConsentEventKind.ONE_TIME_APPROVAL,
+            ConsentChannel.PHONE,
+            now,
+            now,
+            actor.label,
+            _approval_evidence(session.id),
+        )
+        uow.consent.add(event)
+        uow.consent.save_state(fold(session.customer_id, uow.consent.events(session.customer_id)))
+        details = {"session": str(session.id)}
+        uow.audit.add(
+            AuditEntry.of("consent:one-time-approval:recorded", actor, now, session.customer_id, details=details)
+        )
+        uow.commit()
+
+
+def use_on_call(new_uow: Callable[[], UnitOfWork], clock: Clock, actor: Actor, session_id: uuid.UUID) -> Decision:
+    """May the agent use the caller's CPNI to offer services on this call (USE-9)? Only while
+    the session that holds the one-time approval is open; the gate records the answer."""
+    now = clock.now()
+    with new_uow() as uow:
+        session = _open_session(uow, session_id, now)
+        evidence = _approval_evidence(session.id)
+        approved = any(
+            e.kind is ConsentEventKind.ONE_TIME_APPROVAL and e.evidence == evidence
+            for e in uow.consent.events(session.customer_id)
+        )
+    if not approved:
+        raise Forbidden("the caller has not given one-time approval in this call session (USE-9)")
+    request = Request(Purpose.MARKETING_ON_CALL, reference=f"call session {session.id}")
+    return check(new_uow(), clock, actor, session.customer_id, request)
+
+
+def _approval_evidence(session_id: uuid.UUID) -> str:
+    return f"oral approval on call session {session_id}"

@@ -10,14 +10,22 @@ import typer
 from cpniguard.auth.model import CredentialKind
 from cpniguard.auth.release import BusinessExemption, Channel, ReleaseRoute, RouteKind
 from cpniguard.auth.service import record_exemption
-from cpniguard.auth.sessions import CallerSuppliedCall, close_session, open_session, release_call_detail, session_routes
+from cpniguard.auth.sessions import (
+    CallerSuppliedCall,
+    approve_one_time_use,
+    close_session,
+    open_session,
+    release_call_detail,
+    session_routes,
+    use_on_call,
+)
 from cpniguard.cli.common import JSON_OPTION, emit, state
 from cpniguard.cli.credentials import _photo_id, read_secret
 from cpniguard.customers.model import parse_enum
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_customer_id, parse_uuid
 from cpniguard.ports import CallSession
-from cpniguard.views import cdr_view, iso
+from cpniguard.views import cdr_view, decision_view, iso
 
 sessions = typer.Typer(no_args_is_help=True, help="Call sessions: how the caller was verified, what may be released.")
 
@@ -150,3 +158,29 @@ def exemption_command(
         },
         as_json,
     )
+
+
+@sessions.command("approve-one-time-use")
+def approve_command(
+    ctx: typer.Context,
+    session_id: str = typer.Argument(..., metavar="SESSION"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record the caller's oral approval to use their CPNI on this call only (USE-9, NOTICE-11)."""
+    st = state(ctx)
+    app = st.app()
+    approve_one_time_use(app.uow(), app.clock, st.actor(), _session_id(session_id))
+    emit({"session": session_id, "one_time_approval": True}, as_json)
+
+
+@sessions.command("use-on-call")
+def use_on_call_command(
+    ctx: typer.Context,
+    session_id: str = typer.Argument(..., metavar="SESSION"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """May the agent use the caller's CPNI to offer services on this call? Asks the gate."""
+    st = state(ctx)
+    app = st.app()
+    decision = use_on_call(app.uow, app.clock, st.actor(), _session_id(session_id))
+    emit(decision_view(decision), as_json)

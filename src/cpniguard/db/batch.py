@@ -53,8 +53,8 @@ def _reason(purpose: Purpose, at: datetime, offer_bucket: str | None, reference:
         )
     if purpose is Purpose.DIRECTORY_PUBLISHING:
         return case((c.listing_status == "published", null()), else_=literal("listing not published"))
-    if purpose is Purpose.CUSTOMER_CARE:
-        return literal("customer care is decided per call session, never in a batch")
+    if purpose in (Purpose.CUSTOMER_CARE, Purpose.MARKETING_ON_CALL):  # NOTICE-11: never a batch
+        return literal("decided per call session, never in a batch")
     if purpose is Purpose.LEGAL_PROCESS and not (reference and reference.strip()):
         return literal("legal process needs a reference to the order or subpoena")
     return null()

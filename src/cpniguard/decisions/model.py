@@ -30,10 +30,16 @@ class Purpose(StrEnum):
     MARKETING_COMMUNICATIONS = "marketing-communications"
     MARKETING_THIRD_PARTY = "marketing-third-party"
     CUSTOMER_CARE = "customer-care"
+    MARKETING_ON_CALL = "marketing-on-call"
 
 
 MARKETING_PURPOSES = frozenset(
-    {Purpose.MARKETING_SUBSCRIBED, Purpose.MARKETING_COMMUNICATIONS, Purpose.MARKETING_THIRD_PARTY}
+    {
+        Purpose.MARKETING_SUBSCRIBED,
+        Purpose.MARKETING_COMMUNICATIONS,
+        Purpose.MARKETING_THIRD_PARTY,
+        Purpose.MARKETING_ON_CALL,
+    }
 )
 
 
@@ -135,6 +141,19 @@ def customer_care(request: Request, facts: CustomerFacts, state: ConsentState, a
     return Decision.allow(request.purpose, reason, Basis.STATUTE, citation, citation)
 
 
+def marketing_on_call(request: Request, facts: CustomerFacts, state: ConsentState, at: datetime) -> Decision:
+    # USE-9, NOTICE-11: inbound telemarketing on the customer's own call, with their one-time
+    # oral approval; the call session that holds the approval is the reference. An objection
+    # on record still wins (the conservative reading).
+    if (denied := _objection(request, state, at)) is not None:
+        return denied
+    if not (request.reference and request.reference.strip()):
+        return refused(request.purpose, "one-time use needs the call session holding the approval")
+    citation = "47 U.S.C. 222(d)(3); 47 CFR 64.2008(f)"
+    reason = f"one-time oral approval: {request.reference.strip()}"
+    return Decision.allow(request.purpose, reason, Basis.CONSENT, citation, citation)
+
+
 def directory_publishing(request: Request, facts: CustomerFacts, state: ConsentState, at: datetime) -> Decision:
     # USE-12, AMB-6: only a published listing may go to a directory.
     if not facts.listing_published:
@@ -208,6 +227,7 @@ RULES: dict[Purpose, Rule] = {
     Purpose.MARKETING_COMMUNICATIONS: marketing_communications,
     Purpose.MARKETING_THIRD_PARTY: marketing_third_party,
     Purpose.CUSTOMER_CARE: customer_care,
+    Purpose.MARKETING_ON_CALL: marketing_on_call,
 }
 
 
