@@ -48,6 +48,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         sms_url=env.get("CPNIGUARD_SMS_URL") or None,
         sms_token=env.get("CPNIGUARD_SMS_TOKEN") or None,
         letters_dir=env.get("CPNIGUARD_LETTERS_DIR") or None,
+        serve_worker=env.get("CPNIGUARD_SERVE_WORKER", "1").strip().lower() not in {"0", "false", "no", "off"},
         **_from_env(env, base),
     )
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

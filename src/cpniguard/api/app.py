@@ -7,6 +7,7 @@ the factory, and each worker process builds its own App from the environment.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -19,6 +20,7 @@ from cpniguard.api.auth import KeyCache
 from cpniguard.api.fast_check import FastCheck
 from cpniguard.api.gate_queue import GateQueue
 from cpniguard.bootstrap import App, build, load_settings
+from cpniguard.jobs.worker import run_worker
 
 KEY_CACHE_SECONDS = 5.0
 # Writer threads per process for the check route (gate_queue.py). On PostgreSQL a second
@@ -86,7 +88,21 @@ def _closing(app: App) -> Lifespan:
         # every caller waiting on the gate (it showed in the check endpoint's p99).
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
+        stop = threading.Event()
+        delivery = None
+        if app.settings.serve_worker:  # `make run` delivers notices without a second command
+            delivery = threading.Thread(
+                target=run_worker,
+                args=(app, False),
+                kwargs={"stop": stop.is_set, "wait": stop.wait},
+                name="cpniguard-worker",
+                daemon=True,
+            )
+            delivery.start()
         yield
+        stop.set()
+        if delivery is not None:
+            delivery.join(timeout=10)
         app.close()
 
     return lifespan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -10,9 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cpniguard.bootstrap import App
+from cpniguard.errors import StorageUnavailable
 from cpniguard.notifications.service import DeliveryRun, Worker, deliver_due
 
 POLL_SECONDS = 1.0
+LOG = logging.getLogger("cpniguard.worker")
 
 
 @dataclass(slots=True)
@@ -38,19 +41,28 @@ def run_worker(
     batch: int = 200,
     poll_seconds: float = POLL_SECONDS,
     stop: Callable[[], bool] = lambda: False,
+    wait: Callable[[float], object] = time.sleep,
 ) -> WorkerTotals:
-    """Delivers batch after batch. With `once`, returns when nothing is due; otherwise polls."""
+    """Delivers batch after batch. With `once`, returns when nothing is due; otherwise polls,
+    and outlives a database that is briefly unreachable (it tries again after a pause)."""
     worker = Worker(worker_name(), app.senders(), batch=batch)
     totals = WorkerTotals()
     try:
         while not stop():
-            run = deliver_due(app.uow, app.clock, worker)
+            try:
+                run = deliver_due(app.uow, app.clock, worker)
+            except StorageUnavailable:
+                if once:
+                    raise
+                LOG.warning("outbox unavailable; the worker tries again", exc_info=True)
+                wait(poll_seconds)
+                continue
             totals.add(run)
             if run.claimed:
                 continue
             if once:
                 break
-            time.sleep(poll_seconds)
+            wait(poll_seconds)
     finally:  # also on Ctrl-C or a database error: the SMTP session is ended politely
         for sender in worker.senders.values():
             close = getattr(sender, "close", None)
