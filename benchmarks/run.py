@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import audit, batch, demo, http_decisions, in_process
+from benchmarks import audit, batch, credentials, demo, http_decisions, in_process, outbox
 from benchmarks.common import BENCH_DIR, Options, Result, say, table
 
 AREAS: dict[str, Callable[[Options], list[Result]]] = {
@@ -26,6 +26,8 @@ AREAS: dict[str, Callable[[Options], list[Result]]] = {
     "batch": batch.run,
     "http": http_decisions.run,
     "demo": demo.run,
+    "outbox": outbox.run,
+    "credentials": credentials.run,
 }
 
 

@@ -35,6 +35,13 @@ def test_the_quick_benchmark_run_writes_a_results_file_for_every_area(tmp_path: 
     assert {"audit.append.batched_sqlite", "audit.verify_sqlite", "decision.batch.vs_cerbos_batched"} <= names
     assert any(n.startswith("decision.http.") for n in names)
     assert any(n.startswith("demo.") for n in names)
+    assert {
+        "notifications.outbox.delivered_per_s",
+        "credentials.argon2.verify_ms",
+        "credentials.argon2.dummy_verify_ms",
+    } <= names
     in_process = [r for r in results if r["name"].startswith("decision.in_process.")]
     assert all("VOID" not in r["baseline"] for r in in_process), "an engine disagrees with the reference gate"
+    checked = [r for r in results if r["name"].startswith(("notifications.outbox.", "credentials."))]
+    assert all("VOID" not in r["baseline"] for r in checked), "a delivery or a verification went wrong"
     assert "decision.in_process.vs_rego" in done.stdout  # the table is printed too
