@@ -71,6 +71,7 @@ INT_SETTINGS = (
     "lockout_window_minutes",
     "lockout_minutes",
     "code_minutes",
+    "worker_connections",
 )
 
 

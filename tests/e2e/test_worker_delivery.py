@@ -67,6 +67,9 @@ def env(database_url: str, tmp_path: Path, smtp: SmtpServer, provider: Provider)
         "CPNIGUARD_SMS_TOKEN": "tok_test",
         "CPNIGUARD_LETTERS_DIR": str(tmp_path / "letters"),
         "CPNIGUARD_OUTBOX_DIR": str(tmp_path / "outbox"),
+        # One connection, so that what the killed worker had sent is exact; parallel sending
+        # has its own test below.
+        "CPNIGUARD_WORKER_CONNECTIONS": "1",
     }
 
 
@@ -319,3 +322,18 @@ def test_two_workers_on_postgresql_deliver_each_of_300_notices_exactly_once(
     assert statuses(app) == {"delivered": 300}
     worker_of = {d.message_id: d.worker for d in deliveries}
     assert all(row.claimed_by == worker_of[row.id] for row in outbox_rows(app))
+
+
+def test_a_worker_sending_on_four_connections_delivers_each_notice_once(
+    env: dict[str, str], clock: FixedClock, actor: Actor, smtp: SmtpServer
+) -> None:
+    built = build(load_settings({**env, "CPNIGUARD_WORKER_CONNECTIONS": "4"}), clock)
+    upgrade(built.engine)
+    try:
+        ids = queue_many(built, actor, 60)
+        run_worker(built, once=True, batch=25)
+        assert statuses(built) == {"delivered": 60}
+        counted = Counter(smtp.mailbox.message_ids)
+        assert counted == Counter({f"<{i}.0@cpniguard>": 1 for i in ids})
+    finally:
+        built.close()

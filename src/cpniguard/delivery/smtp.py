@@ -4,11 +4,13 @@ Failures are sorted for the outbox: worth retrying (4xx, refused connection, tim
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import smtplib
 import ssl
 import threading
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -81,7 +83,7 @@ class SmtpEmailSender:
             except OSError as exc:  # smtplib's exceptions are OSErrors too
                 self._drop_unless_usable(exc)
                 raise failure(exc) from None  # no traceback chain: it could carry the message
-        return str(message["Message-ID"])
+        return message_id(envelope)
 
     def close(self) -> None:
         with self._lock:
@@ -89,15 +91,22 @@ class SmtpEmailSender:
                 _quit(self._connection)
                 self._connection = None
 
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: EmailMessage | tuple[str, bytes]) -> None:
         reused = self._connection is not None
         try:
-            self._connected().send_message(message)
+            self._transmit(self._connected(), message)
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
             if not reused or not _idle_close(exc):
                 raise
             self._connection = None  # the server dropped an idle connection: once more, fresh
-            self._connected().send_message(message)
+            self._transmit(self._connected(), message)
+
+    def _transmit(self, connection: smtplib.SMTP, message: EmailMessage | tuple[str, bytes]) -> None:
+        if isinstance(message, EmailMessage):
+            connection.send_message(message)
+        else:
+            recipient, data = message
+            connection.sendmail(self._mail_from, [recipient], data)
 
     def _connected(self) -> smtplib.SMTP:
         if self._connection is None:
@@ -138,8 +147,10 @@ class SmtpEmailSender:
             _quit(self._connection)
             self._connection = None
 
-    def _message(self, envelope: Envelope) -> EmailMessage:
+    def _message(self, envelope: Envelope) -> EmailMessage | tuple[str, bytes]:
         try:
+            if envelope.attachment is None and (envelope.recipient + self._mail_from).isascii():
+                return envelope.recipient, plain_message(envelope, self._mail_from, self._clock)
             return build_message(envelope, self._mail_from, self._clock)
         except ValueError as exc:  # e.g. a line break in a header: the same on every attempt
             raise DeliveryFailed(f"message cannot be built: {exc}", transient=False) from None
@@ -149,6 +160,34 @@ class StartTlsMissing(smtplib.SMTPException):
     """The server does not offer STARTTLS although the settings require it."""
 
 
+def message_id(envelope: Envelope) -> str:
+    return f"<{envelope.idempotency_key}@cpniguard>"
+
+
+def plain_message(envelope: Envelope, mail_from: str, clock: Clock | None = None) -> bytes:
+    """The common case, a notice without attachment to an ASCII address, as bytes put together
+    directly: the `email` package's header registry cost more CPU per notice than sending it
+    (measured: 600 of 840 us), which held one worker to 800 notices/s. The same headers and
+    body as `build_message`, base64 so that any text is 7-bit safe."""
+    for value in (mail_from, envelope.recipient, envelope.subject, envelope.language):
+        if "\r" in value or "\n" in value:
+            raise ValueError("a header value contains a line break")
+    subject = envelope.subject if envelope.subject.isascii() else Header(envelope.subject, "utf-8").encode()
+    lines = [
+        f"From: {mail_from}",
+        f"To: {envelope.recipient}",
+        f"Subject: {subject}",
+        f"Message-ID: {message_id(envelope)}",
+        *([f"Date: {format_datetime(clock.now())}"] if clock is not None else []),
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        f"Content-Language: {envelope.language}",
+    ]
+    body = base64.encodebytes(envelope.body.encode()).decode("ascii").replace("\n", "\r\n")
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode("ascii")
+
+
 def build_message(envelope: Envelope, mail_from: str, clock: Clock | None = None) -> EmailMessage:
     """UTF-8 plain text; the Message-ID comes from the idempotency key so that a retry after an
     unanswered send can be recognised as the same message by the provider and the recipient."""
@@ -156,7 +195,7 @@ def build_message(envelope: Envelope, mail_from: str, clock: Clock | None = None
     message["From"] = mail_from
     message["To"] = envelope.recipient
     message["Subject"] = envelope.subject
-    message["Message-ID"] = f"<{envelope.idempotency_key}@cpniguard>"
+    message["Message-ID"] = message_id(envelope)
     if clock is not None:
         message["Date"] = format_datetime(clock.now())
     message.set_content(envelope.body, charset="utf-8")

@@ -8,6 +8,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cpniguard.bootstrap import App
@@ -45,7 +46,10 @@ def run_worker(
 ) -> WorkerTotals:
     """Delivers batch after batch. With `once`, returns when nothing is due; otherwise polls,
     and outlives a database that is briefly unreachable (it tries again after a pause)."""
-    worker = Worker(worker_name(), app.senders(), batch=batch)
+    connections = max(1, app.settings.worker_connections)
+    pool = ThreadPoolExecutor(connections, thread_name_prefix="cpniguard-send") if connections > 1 else None
+    lanes = tuple(app.senders() for _ in range(connections - 1))
+    worker = Worker(worker_name(), app.senders(), batch=batch, lanes=lanes, pool=pool)
     totals = WorkerTotals()
     try:
         while not stop():
@@ -64,8 +68,11 @@ def run_worker(
                 break
             wait(poll_seconds)
     finally:  # also on Ctrl-C or a database error: the SMTP session is ended politely
-        for sender in worker.senders.values():
-            close = getattr(sender, "close", None)
-            if close is not None:
-                close()
+        if pool is not None:
+            pool.shutdown()
+        for senders in worker.all_senders():
+            for sender in senders.values():
+                close = getattr(sender, "close", None)
+                if close is not None:
+                    close()
     return totals
