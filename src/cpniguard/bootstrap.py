@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from cpniguard.audit.model import Checkpoint, checkpoint_message
 from cpniguard.audit.signing import Ed25519Signer, Ed25519Verifier, new_seed
 from cpniguard.auth.codes import OneTimeCodePolicy
-from cpniguard.auth.hashing import Argon2SecretHasher
+from cpniguard.auth.hashing import OWASP_MEMORY_KIB, OWASP_TIME_COST, Argon2SecretHasher
 from cpniguard.auth.lockout import LockoutPolicy
 from cpniguard.auth.service import AuthSettings
 from cpniguard.clock import Clock, SystemClock
@@ -77,7 +77,12 @@ INT_SETTINGS = (
 
 def _from_env(env: Mapping[str, str], base: Settings) -> dict[str, Any]:
     texts = {name: env.get(f"CPNIGUARD_{name.upper()}", getattr(base, name)) for name in TEXT_SETTINGS}
-    return {**texts, **{name: _int(env, name, getattr(base, name)) for name in INT_SETTINGS}}
+    numbers = {name: _int(env, name, getattr(base, name)) for name in INT_SETTINGS}
+    # The operator may raise argon2's cost, never lower it below OWASP's minimum for argon2id.
+    for name, least in (("argon2_time_cost", OWASP_TIME_COST), ("argon2_memory_kib", OWASP_MEMORY_KIB)):
+        if numbers[name] < least:
+            raise InvalidInput(f"CPNIGUARD_{name.upper()} must be at least {least} (OWASP's minimum for argon2id)")
+    return {**texts, **numbers}
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
