@@ -27,8 +27,8 @@ class Settings:
     sms_token: str | None = None
     letters_dir: str | None = None
     outbox_dir: str = "cpniguard-outbox"
-    serve_worker: bool = True
-    worker_connections: int = 4  # SMTP connections (and SMS clients) one worker sends on at once  # `cpniguard serve` also delivers the outbox in a thread
+    serve_worker: bool = True  # `cpniguard serve` also delivers the outbox in a thread
+    worker_connections: int = 4  # SMTP connections (and SMS clients) one worker sends on at once
     return_address: str = "Customer Care\nPO Box 1\nSpringfield, IL 62701"
     # Credentials (AUTH-1, AUTH-7): argon2id cost, lockout, one-time codes.
     argon2_time_cost: int = 3

@@ -255,7 +255,14 @@ def test_the_demo_command_makes_an_api_key_and_if_empty_then_leaves_the_data_alo
     app = build(load_settings({}, database_url=database_url))
     try:
         assert counts(app.engine)["customers"] == 5
-        assert authenticate(app.uow(), app.clock, secret).roles == {"read", "write", "decide", "audit", "admin"}
+        assert authenticate(app.uow(), app.clock, secret).roles == {
+            "read",
+            "write",
+            "decide",
+            "audit",
+            "authenticate",
+            "admin",
+        }
     finally:
         app.close()
 

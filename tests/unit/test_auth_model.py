@@ -451,8 +451,26 @@ def test_auth_8_with_only_a_new_email_the_code_goes_to_the_telephone_number_of_r
 
 def test_auth_8_a_letter_only_when_there_is_no_telephone_number_or_email_of_record() -> None:
     postal = a_contact(ContactKind.POSTAL, POSTAL)
-    customer = a_customer(postal, a_contact(ContactKind.EMAIL, "new@example.com", added_at=AT - timedelta(days=5)))
-    assert code_destinations(customer, AT) == [CodeDestination(CodeChannel.LETTER, postal)]
+    new_email = a_contact(ContactKind.EMAIL, "new@example.com", added_at=AT - timedelta(days=5))
+    customer = a_customer(postal, new_email, services=())
+    assert code_destinations(customer, AT) == [CodeDestination(CodeChannel.LETTER, POSTAL)]
+
+
+def test_def_6_a_code_never_goes_to_a_telephone_contact_that_is_not_a_number_of_the_services() -> None:
+    given_just_now = a_contact(ContactKind.TELEPHONE, "+13125550177", added_at=AT - timedelta(minutes=5))
+    customer = a_customer(given_just_now, a_contact(ContactKind.EMAIL, EMAIL))
+    assert [(d.channel, d.recipient) for d in code_destinations(customer, AT)] == [
+        (CodeChannel.SMS, PHONE),
+        (CodeChannel.EMAIL, EMAIL),
+    ]
+    without_services = replace(customer, services=())
+    assert [d.recipient for d in code_destinations(without_services, AT)] == [EMAIL]
+
+
+def test_def_6_a_number_of_a_service_that_ended_gets_no_code() -> None:
+    ended = Service(uuid.uuid4(), CID, ServiceCategory.LOCAL, OPENED, PHONE, removed_at=AT - timedelta(days=1))
+    customer = a_customer(a_contact(ContactKind.TELEPHONE, PHONE), a_contact(ContactKind.POSTAL, POSTAL))
+    assert code_destinations(replace(customer, services=(ended,)), AT) == [CodeDestination(CodeChannel.LETTER, POSTAL)]
 
 
 # --- photo ID (DEF-8, AUTH-6) -------------------------------------------------------------------
@@ -533,7 +551,16 @@ def test_auth_3_an_email_changed_twelve_days_ago_is_not_offered() -> None:
         a_contact(ContactKind.POSTAL, POSTAL, added_at=AT - timedelta(days=730)),
     )
     routes = release_routes(customer, Channel.INBOUND_CALL, SessionProof.NONE, AT)
-    assert [(r.kind, r.target) for r in routes] == [(RouteKind.SEND_LETTER, POSTAL)]
+    assert [(r.kind, r.target) for r in routes] == [(RouteKind.CALLBACK, PHONE), (RouteKind.SEND_LETTER, POSTAL)]
+
+
+def test_def_6_a_call_back_goes_to_a_number_of_the_services_never_to_a_contact_number() -> None:
+    contact_mobile = a_contact(ContactKind.TELEPHONE, "+13125550177")
+    customer = a_customer(contact_mobile, a_contact(ContactKind.POSTAL, POSTAL))
+    routes = release_routes(customer, Channel.INBOUND_CALL, SessionProof.NONE, AT)
+    assert [(r.kind, r.target) for r in routes] == [(RouteKind.CALLBACK, PHONE), (RouteKind.SEND_LETTER, POSTAL)]
+    no_service = release_routes(replace(customer, services=()), Channel.INBOUND_CALL, SessionProof.NONE, AT)
+    assert kinds(no_service) == [RouteKind.SEND_LETTER]
 
 
 def test_auth_4_a_caller_who_described_a_call_unaided_may_discuss_that_call_only() -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from cpniguard.customers.model import Contact, ContactKind, Customer
+from cpniguard.customers.model import ContactKind, Customer
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId
 
@@ -46,21 +46,10 @@ class CodeChannel(StrEnum):
     LETTER = "letter"
 
 
-CHANNEL_OF: dict[ContactKind, CodeChannel] = {
-    ContactKind.TELEPHONE: CodeChannel.SMS,
-    ContactKind.EMAIL: CodeChannel.EMAIL,
-    ContactKind.POSTAL: CodeChannel.LETTER,
-}
-
-
 @dataclass(frozen=True, slots=True)
 class CodeDestination:
     channel: CodeChannel
-    contact: Contact
-
-    @property
-    def recipient(self) -> str:
-        return self.contact.value
+    recipient: str  # a telephone number, email or postal address of record
 
 
 def new_code(randbelow: Callable[[int], int], length: int) -> str:
@@ -129,10 +118,13 @@ def may_send(policy: OneTimeCodePolicy, recent_sends: Sequence[datetime], now: d
 
 
 def code_destinations(customer: Customer, at: datetime) -> list[CodeDestination]:
-    """Where a code may go: each telephone number of record by SMS and each email address of
-    record (DEF-5: on the account for 30 days, so never one just added by a pretexter). A
-    letter to a postal address of record only when there is neither (AUTH-8)."""
-    electronic = [c for c in customer.contacts_of_record(at) if c.kind in (ContactKind.TELEPHONE, ContactKind.EMAIL)]
-    electronic.sort(key=lambda c: c.kind is not ContactKind.TELEPHONE)
-    chosen = electronic or customer.contacts_of_record(at, ContactKind.POSTAL)
-    return [CodeDestination(CHANNEL_OF[c.kind], c) for c in chosen]
+    """Where a code may go: each telephone number of record by SMS (DEF-6: a number of the
+    customer's services, never a contact number just given) and each email address of record
+    (DEF-5: on the account 30 days, so never one just added by a pretexter). A letter to a
+    postal address of record only when there is neither (AUTH-8)."""
+    electronic = [CodeDestination(CodeChannel.SMS, n) for n in customer.telephone_numbers_of_record(at)]
+    electronic += [
+        CodeDestination(CodeChannel.EMAIL, c.value) for c in customer.contacts_of_record(at, ContactKind.EMAIL)
+    ]
+    postal = customer.contacts_of_record(at, ContactKind.POSTAL)
+    return electronic or [CodeDestination(CodeChannel.LETTER, c.value) for c in postal]

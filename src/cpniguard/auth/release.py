@@ -74,9 +74,10 @@ LIVE_PROOFS: dict[Channel, frozenset[SessionProof]] = {
     Channel.IN_PERSON: frozenset({SessionProof.PHOTO_ID}),
     Channel.ONLINE: frozenset({SessionProof.PASSWORD}),
 }
-# AUTH-3: without that, call detail goes only to contacts of record (addresses 30 days old, DEF-5).
+# AUTH-3: without that, call detail goes only to contacts of record: a call back to a number of
+# the customer's services (DEF-6), or sent to an address 30 days on the account (DEF-5).
+CALLBACK_REASON = "call back to a telephone number of record"
 SEND_ROUTES: dict[ContactKind, tuple[RouteKind, str]] = {
-    ContactKind.TELEPHONE: (RouteKind.CALLBACK, "call back to a telephone number of record"),
     ContactKind.EMAIL: (RouteKind.SEND_EMAIL, "send to an email address of record"),
     ContactKind.POSTAL: (RouteKind.SEND_LETTER, "send to a postal address of record"),
 }
@@ -96,7 +97,8 @@ def release_routes(
         return [ReleaseRoute(RouteKind.DISCUSS, None, "business customer's contract, via the dedicated representative")]
     if proof in LIVE_PROOFS[channel]:
         return [ReleaseRoute(RouteKind.DISCUSS, None, f"authenticated by {proof.value} ({channel.value})")]
-    routes = [
+    routes = [ReleaseRoute(RouteKind.CALLBACK, n, CALLBACK_REASON) for n in customer.telephone_numbers_of_record(at)]
+    routes += [
         ReleaseRoute(SEND_ROUTES[kind][0], contact.value, SEND_ROUTES[kind][1])
         for kind in SEND_ROUTES
         for contact in customer.contacts_of_record(at, kind)

@@ -200,7 +200,11 @@ def verify_credential(
             uow.audit.add(AuditEntry.of(f"auth:{kind.value}:failed", actor, now, details={"unknown_customer": True}))
             uow.commit()
             return Verification(False, False)
-        uow.auth.add_attempt(customer_id, kind.value, now, ok)
+        # A try refused unchecked during a lock neither counts nor extends it (lockout.py), so
+        # only the ledger keeps it. Stored, it would count once the failures that caused the lock
+        # fall out of the history read above, and lock the owner out again when the lock ends.
+        if lock is None:
+            uow.auth.add_attempt(customer_id, kind.value, now, ok)
         outcome = "verified" if ok else ("refused-locked" if lock else "failed")
         uow.audit.add(AuditEntry.of(f"auth:{kind.value}:{outcome}", actor, now, customer_id, outcome=outcome))
         after = locked_until(settings.lockout, [*history, Attempt(now, ok)], now)

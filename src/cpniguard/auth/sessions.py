@@ -20,6 +20,7 @@ from cpniguard.audit.model import AuditEntry
 from cpniguard.auth.model import CredentialKind
 from cpniguard.auth.photo_id import PhotoId, photo_id_problem
 from cpniguard.auth.release import (
+    LIVE_PROOFS,
     Channel,
     ReleaseRoute,
     RouteKind,
@@ -54,6 +55,10 @@ class CallerSuppliedCall:
     on_date: date
     amount_cents: int | None = None
 
+    def supplied(self) -> str:
+        """Which fields the caller gave, for the ledger; not their values, which are call detail."""
+        return "caller supplied: number, date" + ("" if self.amount_cents is None else ", amount")
+
 
 @dataclass(frozen=True, slots=True)
 class Release:
@@ -82,7 +87,9 @@ def open_session(
     now = clock.now()
     with new_uow() as uow:
         customer = _customer(uow, customer_id)
-        if photo_id is not None and photo_id_problem(photo_id, customer, now) is None:
+        # A valid ID never replaces a PIN that already opens this channel (it would close it on a call).
+        live = proof in LIVE_PROOFS[channel]
+        if photo_id is not None and not live and photo_id_problem(photo_id, customer, now) is None:
             proof = SessionProof.PHOTO_ID
         session = CallSession(new_id(), customer_id, actor.label, channel.value, now, proof.value, via_representative)
         uow.auth.add_session(session)
@@ -126,6 +133,8 @@ def release_call_detail(
     if route.kind is RouteKind.SINGLE_CALL:
         records = _single(records, described)
     reference = f"call session {session.id}, {route.kind.value}" + (f" to {route.target}" if route.target else "")
+    if route.kind is RouteKind.SINGLE_CALL and described is not None:
+        reference += f" ({described.supplied()})"  # AUTH-4: what the caller supplied, on record
     request = Request(Purpose.CUSTOMER_CARE, reference=reference)
     decision = check(new_uow(), clock, actor, customer.id, request, categories=CALL_DETAIL_CATEGORIES)
     if not decision.allowed:

@@ -124,6 +124,13 @@ class Customer:
     def contacts_of_record(self, at: datetime, kind: ContactKind | None = None) -> list[Contact]:
         return [c for c in self.contacts if c.of_record(at) and (kind is None or c.kind is kind)]
 
+    def telephone_numbers_of_record(self, at: datetime) -> list[str]:
+        """DEF-6: the numbers of the services on the account at `at`. A number the customer gave
+        as a contact is not one: otherwise whoever added it minutes ago would get the next
+        notice, one-time code or call-back."""
+        numbers = (s.telephone_number for s in self.services if s.active(at) and s.telephone_number)
+        return list(dict.fromkeys(numbers))
+
     def subscribed_categories(self, at: datetime) -> frozenset[ServiceCategory]:
         return frozenset(s.category for s in self.services if s.active(at))
 

@@ -78,16 +78,9 @@ def notice_route(customer: Customer, at: datetime) -> tuple[Stop, ...]:
     happen unannounced."""
     before = at - timedelta(microseconds=1)
     route = [Stop(Channel.EMAIL, c.value) for c in customer.contacts_of_record(before, ContactKind.EMAIL)]
-    for number in telephone_numbers_of_record(customer, before):
+    for number in customer.telephone_numbers_of_record(before):
         route += [Stop(Channel.SMS, number), Stop(Channel.VOICE, number)]
     route += [Stop(Channel.LETTER, c.value) for c in customer.contacts_of_record(before, ContactKind.POSTAL)]
     if not route:
         raise Conflict("the customer has no contact of record to announce the change to (NOTIFY-3)")
     return tuple(route)
-
-
-def telephone_numbers_of_record(customer: Customer, at: datetime) -> list[str]:
-    """DEF-6: the numbers of the services on the account at `at`. A number the customer gave as
-    a contact is not one: otherwise whoever changed it minutes ago would get the next notice."""
-    numbers = (s.telephone_number for s in customer.services if s.active(at) and s.telephone_number)
-    return list(dict.fromkeys(numbers))
