@@ -89,7 +89,7 @@ def test_def_5_notify_3_with_only_a_12_day_old_email_the_notice_goes_by_sms_then
     assert record.notice.route == (
         Stop(Channel.SMS, PHONE),
         Stop(Channel.VOICE, PHONE),
-        Stop(Channel.LETTER, POSTAL),
+        Stop(Channel.LETTER, "Ada Lovelace\n12 Analytical Way\nSpringfield, IL 62701"),
     )
     assert (record.channel, record.recipient) == ("sms", PHONE)
 

@@ -176,7 +176,10 @@ def test_def_6_a_call_back_goes_to_the_number_of_the_service_never_to_a_contact_
 
 @pytest.mark.parametrize(
     ("kind", "channel", "recipient"),
-    [(RouteKind.SEND_EMAIL, "email", EMAIL), (RouteKind.SEND_LETTER, "letter", POSTAL)],
+    [
+        (RouteKind.SEND_EMAIL, "email", EMAIL),
+        (RouteKind.SEND_LETTER, "letter", "Ada Lovelace\n12 Analytical Way\nSpringfield, IL 62701"),
+    ],
     ids=["email", "letter"],
 )
 def test_auth_3_call_detail_is_sent_to_the_address_of_record_with_the_records_attached_and_the_agent_sees_none(
@@ -197,7 +200,7 @@ def test_auth_3_call_detail_is_sent_to_the_address_of_record_with_the_records_at
         ("+14155550142", "45"),
     ]
     [(_, reason)] = gate_entries(app, customer)
-    assert f"{kind.value} to {recipient}" in reason
+    assert f"{kind.value} to {recipient.splitlines()[-2] if kind is RouteKind.SEND_LETTER else recipient}" in reason
 
 
 def test_when_the_gate_cannot_read_consent_no_call_detail_is_sent(app: App, actor: Actor, clock: FixedClock) -> None:

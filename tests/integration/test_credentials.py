@@ -247,7 +247,7 @@ def test_def_5_with_only_a_12_day_old_email_and_no_number_the_code_goes_by_lette
     sent = send(app, actor, customer)
     record = notices(app, customer, NoticeEvent.ONE_TIME_CODE)[0]
     assert (sent.channel, record.channel) == ("letter", "letter")
-    assert record.recipient == "12 Analytical Way, Springfield, IL 62701"
+    assert record.recipient == "Ada Lovelace\n12 Analytical Way\nSpringfield, IL 62701"  # the letter's address block
 
 
 def test_auth_7_the_code_message_is_confidential_listed_without_its_body_which_carries_the_code(

@@ -13,17 +13,25 @@ from datetime import datetime, timedelta
 
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
-from cpniguard.auth.codes import OneTimeCode, OneTimeCodePolicy, code_destinations, issue_code, may_send, new_code
+from cpniguard.auth.codes import (
+    CodePurpose,
+    OneTimeCode,
+    OneTimeCodePolicy,
+    code_destinations,
+    issue_code,
+    may_send,
+    new_code,
+)
 from cpniguard.auth.credentials import biographical_reason, check_backup_question, normalise_secret
 from cpniguard.auth.lockout import Attempt, LockoutPolicy, locked_until
 from cpniguard.auth.model import Credential, CredentialKind, SecretHasher, VerifiedBy, change_notice_required
 from cpniguard.auth.photo_id import PhotoId, photo_id_problem
 from cpniguard.auth.release import BusinessExemption
 from cpniguard.clock import Clock
-from cpniguard.customers.model import Customer, CustomerKind
+from cpniguard.customers.model import Customer, CustomerKind, parse_enum
 from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cpniguard.ids import CustomerId, new_id
-from cpniguard.notifications.model import Channel, NoticeEvent, Stop
+from cpniguard.notifications.model import Channel, NoticeEvent, Stop, letter_recipient
 from cpniguard.notifications.service import Letterhead, compose, queue_notice
 from cpniguard.ports import Alert, UnitOfWork
 
@@ -70,6 +78,7 @@ def send_code(
     uow: UnitOfWork, clock: Clock, actor: Actor, settings: AuthSettings, customer_id: CustomerId, purpose: str
 ) -> CodeSent:
     """AUTH-7, AMB-5: a single-use code to a contact of record (never a new one), rate-limited."""
+    purpose = parse_enum(CodePurpose, purpose, "code purpose").value
     now = clock.now()
     code = new_code(settings.randbelow, settings.codes.length)
     with uow:
@@ -83,7 +92,9 @@ def send_code(
         issued = issue_code(settings.codes, new_id(), customer_id, purpose, destinations[0], code, now)
         uow.auth.add_code(issued)
         minutes = int(settings.codes.ttl.total_seconds() // 60)
-        route = (Stop(Channel(issued.channel.value), issued.recipient),)
+        channel = Channel(issued.channel.value)
+        recipient = letter_recipient(customer.name, issued.recipient) if channel is Channel.LETTER else issued.recipient
+        route = (Stop(channel, recipient),)
         notice = compose(
             customer, NoticeEvent.ONE_TIME_CODE, now, settings.letterhead, route, code=code, minutes=minutes
         )
@@ -165,7 +176,10 @@ def set_credential(
         details = {"kind": kind.value, "verified_by": verified_by.value, "replaced": existed}
         uow.audit.add(AuditEntry.of("auth:credential:set", actor, now, customer_id, details=details))
         if change_notice_required(verified_by):
-            queue_notice(uow, actor, now, compose(customer, CHANGED[kind], now, settings.letterhead))
+            # NOTIFY-1: a first password opens the online account; that is announced as such.
+            first_password = kind is CredentialKind.PASSWORD and not existed
+            event = NoticeEvent.ONLINE_ACCOUNT_CHANGED if first_password else CHANGED[kind]
+            queue_notice(uow, actor, now, compose(customer, event, now, settings.letterhead))
         uow.commit()
     return credential
 

@@ -35,16 +35,17 @@ from cpniguard.consent.model import ConsentEvent, ConsentEventKind, fold
 from cpniguard.customers.model import Customer
 from cpniguard.customers.records import CallDetailRecord
 from cpniguard.decisions.model import Decision, Purpose, Request
-from cpniguard.decisions.service import check
-from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cpniguard.decisions.service import Check, check, decide_in
+from cpniguard.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.notifications.model import Channel as NoticeChannel
-from cpniguard.notifications.model import Notice, NoticeEvent, Stop
+from cpniguard.notifications.model import Notice, NoticeEvent, Stop, letter_recipient
 from cpniguard.notifications.service import compose, queue_notice
 from cpniguard.ports import CallSession, UnitOfWork
 
 SENT_BY = {RouteKind.SEND_EMAIL: NoticeChannel.EMAIL, RouteKind.SEND_LETTER: NoticeChannel.LETTER}
 CALL_DETAIL_CATEGORIES = ("cpni", "call-detail")
+SINGLE_CALL_SEARCH = 10_000  # AUTH-4: the disputed call may be old; a match must be the only one
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,39 +123,41 @@ def release_call_detail(
     described: CallerSuppliedCall | None = None,
     limit: int = 50,
 ) -> Release:
-    """Releases call detail through one open route, or refuses with the routes that are open."""
+    """Releases call detail through one open route, or refuses with the routes that are open.
+    The gate's decision, and the message when the records are sent, commit together."""
     now = clock.now()
     with new_uow() as uow:
         session = _open_session(uow, session_id, now)
         customer = _customer(uow, session.customer_id)
         routes = _routes(uow, customer, session, now, caller_supplied=described is not None)
         route = _chosen(routes, route_kind, target)
-        records = uow.cpni.call_detail(customer.id, limit)
-    if route.kind is RouteKind.SINGLE_CALL:
-        records = _single(records, described)
-    reference = f"call session {session.id}, {route.kind.value}" + (f" to {route.target}" if route.target else "")
-    if route.kind is RouteKind.SINGLE_CALL and described is not None:
-        reference += f" ({described.supplied()})"  # AUTH-4: what the caller supplied, on record
-    request = Request(Purpose.CUSTOMER_CARE, reference=reference)
-    decision = check(new_uow(), clock, actor, customer.id, request, categories=CALL_DETAIL_CATEGORIES)
-    if not decision.allowed:
-        raise Forbidden(f"the gate refused: {decision.reason}")
-    if route.kind not in SENT_BY:
-        return Release(route, records)
-    assert route.target is not None
-    notice = compose(
-        customer,
-        NoticeEvent.CALL_DETAIL,
-        now,
-        settings.letterhead,
-        (Stop(SENT_BY[route.kind], route.target),),
-        count=len(records),
-    )
-    notice = _with_attachment(notice, records)
-    with new_uow() as uow:
-        queue_notice(uow, actor, now, notice)
+        single = route.kind is RouteKind.SINGLE_CALL
+        records = uow.cpni.call_detail(customer.id, SINGLE_CALL_SEARCH if single else limit)
+        if single:
+            records = _single(records, described)
+        reference = f"call session {session.id}, {route.kind.value}" + (f" to {route.target}" if route.target else "")
+        if single and described is not None:
+            reference += f" ({described.supplied()})"  # AUTH-4: what the caller supplied, on record
+        request = Request(Purpose.CUSTOMER_CARE, reference=reference)
+        [decision] = decide_in(uow, now, [Check(actor, customer.id, request, None, CALL_DETAIL_CATEGORIES)])
+        if isinstance(decision, DomainError):
+            raise decision
+        if not decision.allowed:
+            uow.commit()  # the refusal is on record too
+            raise Forbidden(f"the gate refused: {decision.reason}")
+        notice = None
+        if route.kind in SENT_BY:
+            assert route.target is not None
+            stop = Stop(SENT_BY[route.kind], route.target)
+            if route.kind is RouteKind.SEND_LETTER:
+                stop = Stop(SENT_BY[route.kind], letter_recipient(customer.name, route.target))
+            notice = compose(customer, NoticeEvent.CALL_DETAIL, now, settings.letterhead, (stop,), count=len(records))
+            notice = _with_attachment(notice, records)
+            queue_notice(uow, actor, now, notice)
         uow.commit()
-    return Release(route, [], notice.id)
+    if notice is not None:
+        return Release(route, [], notice.id)
+    return Release(route, records)
 
 
 def close_session(uow: UnitOfWork, clock: Clock, actor: Actor, session_id: uuid.UUID) -> CallSession:

@@ -60,23 +60,30 @@ def check_many(uow: UnitOfWork, clock: Clock, checks: Sequence[Check]) -> tuple[
     Returns the moment checks without `at` were decided for, and each check's answer: a
     decision, or the error for that check alone (an unknown customer)."""
     now = clock.now()
+    with uow:
+        answers = decide_in(uow, now, checks)
+        uow.commit()
+    return now, answers
+
+
+def decide_in(uow: UnitOfWork, now: datetime, checks: Sequence[Check]) -> list[Decision | DomainError]:
+    """The decisions and their ledger entries inside the caller's open unit of work, for a use
+    case whose decision must commit together with what it allows (a release of call detail)."""
     answers: list[Decision | DomainError] = []
     moments: dict[datetime, list[CustomerId]] = {}
     for item in checks:
         moments.setdefault(item.at or now, []).append(item.customer)
-    with uow:
-        inputs = uow.gate.load(moments)
-        for item in checks:
-            when = item.at or now
-            found = inputs.facts[when].get(item.customer)
-            if found is None:
-                answers.append(NotFound(f"unknown customer: {item.customer}"))
-                continue
-            decision = _decide(uow, item, found, inputs.states, when)
-            uow.audit.add(_entry(item.actor, now, item.customer, decision, item.categories, item.request, when))
-            answers.append(decision)
-        uow.commit()
-    return now, answers
+    inputs = uow.gate.load(moments)
+    for item in checks:
+        when = item.at or now
+        found = inputs.facts[when].get(item.customer)
+        if found is None:
+            answers.append(NotFound(f"unknown customer: {item.customer}"))
+            continue
+        decision = _decide(uow, item, found, inputs.states, when)
+        uow.audit.add(_entry(item.actor, now, item.customer, decision, item.categories, item.request, when))
+        answers.append(decision)
+    return answers
 
 
 def _decide(

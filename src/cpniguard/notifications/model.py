@@ -80,7 +80,17 @@ def notice_route(customer: Customer, at: datetime) -> tuple[Stop, ...]:
     route = [Stop(Channel.EMAIL, c.value) for c in customer.contacts_of_record(before, ContactKind.EMAIL)]
     for number in customer.telephone_numbers_of_record(before):
         route += [Stop(Channel.SMS, number), Stop(Channel.VOICE, number)]
-    route += [Stop(Channel.LETTER, c.value) for c in customer.contacts_of_record(before, ContactKind.POSTAL)]
+    postal = customer.contacts_of_record(before, ContactKind.POSTAL)
+    route += [Stop(Channel.LETTER, letter_recipient(customer.name, c.value)) for c in postal]
     if not route:
         raise Conflict("the customer has no contact of record to announce the change to (NOTIFY-3)")
     return tuple(route)
+
+
+def letter_recipient(name: str, postal_address: str) -> str:
+    """The address block of a letter: the customer's name, then the address of record, stored
+    on one line, broken as US mail writes it ("12 Analytical Way, Springfield, IL 62701" ->
+    street line, then "Springfield, IL 62701")."""
+    parts = [part.strip() for part in postal_address.split(",") if part.strip()]
+    lines = [*parts[:-2], f"{parts[-2]}, {parts[-1]}"] if len(parts) >= 3 else [postal_address]
+    return "\n".join([name, *lines])
