@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -227,3 +228,26 @@ def test_use_9_one_time_oral_approval_lasts_only_as_long_as_its_call_session(
     decider = _key(app, actor, "crm", "decide")
     check = client.post(f"/customers/{customer}/checks", json={"purpose": "marketing-communications"}, headers=decider)
     assert check.status_code == 200 and check.json()["allowed"] is False
+
+
+def test_secrets_and_codes_never_reach_the_log(
+    client: TestClient,
+    staff: dict[str, str],
+    ivr: dict[str, str],
+    customer: str,
+    app: App,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _set_pin(client, staff, customer, "7391", app)
+    client.post(f"/customers/{customer}/credentials/pin/verify", json={"secret": "7391"}, headers=ivr)
+    client.post(f"/customers/{customer}/credentials/pin/verify", json={"secret": "8462"}, headers=ivr)
+    client.post(f"/customers/{customer}/codes", json={"purpose": "reset-credential"}, headers=ivr)
+    with app.uow() as uow:
+        [message] = [n for n in uow.outbox.notices(None, 10) if n.notice.event.value == "one-time-code"]
+    code = next(word.rstrip(".") for word in message.notice.body.split() if word.rstrip(".").isdigit())
+    client.post(f"/customers/{customer}/codes/confirm", json={"code": code}, headers=ivr)
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert caplog.records  # something was logged, so the scan means something
+    for secret in ("7391", "8462", code):
+        assert secret not in logged

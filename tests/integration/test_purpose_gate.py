@@ -15,6 +15,7 @@ from cpniguard.bootstrap import App
 from cpniguard.consent.model import Channel, ConsentEventKind, fold
 from cpniguard.consent.service import record_event
 from cpniguard.customers.model import Customer, ListingStatus, ServiceCategory
+from cpniguard.db.batch_scan import HalfScan
 from cpniguard.decisions.model import Purpose, Request, decide
 from cpniguard.decisions.service import Check, check, check_batch, check_many, facts_of
 from cpniguard.errors import NotFound, StorageUnavailable
@@ -146,3 +147,27 @@ def test_checks_decided_together_answer_each_caller_and_audit_each_decision(app:
     with app.uow() as uow:
         decided = uow.audit.find(None, "decisions:cpni-use", 10)
     assert sorted(e.customer_id for e in decided) == sorted([str(opted_in.id), str(plain.id)])
+
+
+@pytest.mark.parametrize("purpose", [Purpose.MARKETING_COMMUNICATIONS, Purpose.MARKETING_THIRD_PARTY])
+def test_a_whole_table_batch_read_in_two_halves_answers_as_one_pass_does(
+    app: App, actor: Actor, monkeypatch: pytest.MonkeyPatch, purpose: Purpose
+) -> None:
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite files are read in two halves (a child process reads the upper one)")
+    random_carrier(app, actor, random.Random(11), 30)
+    whole = check_batch(app.uow(), app.clock, actor, Request(purpose))
+    monkeypatch.setattr("cpniguard.db.batch.SPLIT_FROM", 2)
+    started = []
+    real_start = HalfScan.start
+
+    def start(database: str, sql: str, params: list[object]) -> HalfScan | None:
+        child = real_start(database, sql, params)
+        started.append(child)
+        return child
+
+    monkeypatch.setattr(HalfScan, "start", staticmethod(start))
+    halves = check_batch(app.uow(), app.clock, actor, Request(purpose))
+    assert len(started) == 1 and started[0] is not None  # the upper half was read by a child
+    assert sorted(halves.allowed) == sorted(whole.allowed) and halves.denied == whole.denied
+    assert halves.total == whole.total == 30 and whole.allowed  # both answers are non-trivial

@@ -13,11 +13,27 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, and_, case, cast, exists, literal, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 
 from cpniguard.consent.model import fold
 from cpniguard.customers.model import SERVICE_BUCKET, ServiceCategory
 from cpniguard.db import tables as t
+from cpniguard.db.batch_scan import HalfScan, dashed
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCustomerRepository
 from cpniguard.decisions.model import CustomerFacts, Purpose, Request, decide
@@ -25,6 +41,7 @@ from cpniguard.ids import CustomerId
 from cpniguard.ports import BatchOutcome
 
 CHUNK = 900  # ids per IN (...) list, under SQLite's bound-parameter limit
+SPLIT_FROM = 200_000  # customers: from here a whole-table batch on SQLite is read in two halves
 
 s = t.consent_state.c
 c = t.customers.c
@@ -91,20 +108,69 @@ class SqlBatchDecisions:
         counts: Counter[str] = Counter()
         canonical = _canonical(self._conn)
         for where in self._scopes(customers):
-            # One pass: ids come back as text, so a million of them need no UUID objects.
-            # Rows straight from the driver's cursor: both columns are plain text already.
-            result = self._conn.execute(base.where(current, *where))
-            allowed = outcome.allowed.append
-            while rows := result.cursor.fetchmany(20_000):
-                for customer_id, why in rows:
-                    if why is None:
-                        allowed(canonical(customer_id))
-                    else:
-                        counts[why] += 1
-            result.close()
+            scan = base.where(current, *where)
+            halves = None if where else self._halves()
+            if halves is None:
+                self._collect(scan, canonical, outcome.allowed, counts)
+            else:
+                self._collect_in_halves(scan, halves, canonical, outcome.allowed, counts)
             self._replay_changed(Request(gate, reference, offer), at, where, outcome, counts)
         outcome.denied = dict(counts)
         return outcome
+
+    def _collect(
+        self, scan: Select[Any], canonical: Callable[[str], str], allowed: list[str], counts: Counter[str]
+    ) -> None:
+        # One pass: ids come back as text, so a million of them need no UUID objects.
+        # Rows straight from the driver's cursor: both columns are plain text already.
+        result = self._conn.execute(scan)
+        add = allowed.append
+        while rows := result.cursor.fetchmany(20_000):
+            for customer_id, why in rows:
+                if why is None:
+                    add(canonical(customer_id))
+                else:
+                    counts[why] += 1
+        result.close()
+
+    def _collect_in_halves(
+        self,
+        scan: Select[Any],
+        halves: tuple[ColumnElement[bool], ColumnElement[bool]],
+        canonical: Callable[[str], str],
+        allowed: list[str],
+        counts: Counter[str],
+    ) -> None:
+        """The lower half here, the upper half in a child process (batch_scan.py). The unit of
+        work holds SQLite's write lock (BEGIN IMMEDIATE) from its start, so no commit can come
+        between the two reads: the child sees the same state as this transaction."""
+        upper = scan.where(halves[1])
+        sql, params = _driver_sql(self._conn, upper)
+        child = HalfScan.start(str(self._conn.engine.url.database), sql, params)
+        self._collect(scan.where(halves[0]), canonical, allowed, counts)
+        answer = child.result() if child is not None else None
+        if answer is None:
+            self._collect(upper, canonical, allowed, counts)
+            return
+        allowed += answer[0]
+        counts.update(answer[1])
+
+    def _halves(self) -> tuple[ColumnElement[bool], ColumnElement[bool]] | None:
+        """Two rowid ranges of a large customers table in an SQLite file; otherwise None."""
+        database = self._conn.engine.url.database
+        if (
+            self._conn.dialect.name != "sqlite"
+            or not database
+            or database == ":memory:"
+            or database.startswith("file:")
+        ):
+            return None
+        rowid: ColumnElement[int] = literal_column("customers.rowid")
+        last = self._conn.execute(select(func.max(rowid)).select_from(t.customers)).scalar()
+        if last is None or int(last) < SPLIT_FROM:
+            return None
+        middle = int(last) // 2
+        return rowid <= middle, rowid > middle
 
     def _scopes(self, customers: Iterable[uuid.UUID] | None) -> Iterable[list[ColumnElement[bool]]]:
         if customers is None:
@@ -144,8 +210,16 @@ class SqlBatchDecisions:
                 counts[decision.reason] += 1
 
 
+def _driver_sql(conn: Connection, statement: Select[Any]) -> tuple[str, list[Any]]:
+    """The statement as the SQLite driver receives it: qmark SQL and its processed parameters
+    (times already turned into the stored text)."""
+    compiled = statement.compile(dialect=conn.dialect)
+    params = compiled.construct_params(escape_names=False)
+    processors: dict[str, Callable[[Any], Any]] = dict(compiled._bind_processors)  # type: ignore[arg-type]
+    names = compiled.positiontup or []
+    return str(compiled), [processors[n](params[n]) if n in processors else params[n] for n in names]
+
+
 def _canonical(conn: Connection) -> Callable[[str], str]:
     """The dashed UUID text: PostgreSQL casts to it, SQLite stores 32 hex digits."""
-    if conn.dialect.name != "sqlite":
-        return str
-    return lambda h: f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return dashed if conn.dialect.name == "sqlite" else str
