@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -463,3 +464,21 @@ def test_amb_5_a_reset_code_never_carries_the_existing_pin_and_after_confirming_
     set_pin(app, actor, customer, new, VerifiedBy.ONE_TIME_CODE)
     assert verify(app, actor, customer.id, new).verified
     assert not verify(app, actor, customer.id, forgotten).verified
+
+
+def test_auth_1_wrong_pins_tried_at_once_lock_the_channel_once_with_one_alert(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customer = old_account(app, actor)
+    right, wrong = pins_for(customer.id, 2)
+    clock.move_to(TWO_YEARS_AGO + timedelta(hours=1))
+    set_pin(app, actor, customer, right, VerifiedBy.SERVICE_INITIATION)
+    clock.move_to(T0)
+    with ThreadPoolExecutor(8) as pool:  # eight callers at the same moment, each with a wrong PIN
+        answers = list(pool.map(lambda _: verify(app, actor, customer.id, wrong), range(8)))
+    assert not any(a.verified for a in answers)
+    with app.uow() as uow:
+        alerts = uow.auth.alerts(customer.id, 10)
+        recorded = uow.auth.attempts(customer.id, "pin", T0 - timedelta(hours=1))
+    assert len(alerts) == 1 and len(recorded) == 5  # the fifth locks; the rest are refused unchecked
+    assert audit_actions(app, customer, "auth:pin:").count("auth:pin:refused-locked") == 3

@@ -214,6 +214,13 @@ def verify_credential(
             uow.audit.add(AuditEntry.of(f"auth:{kind.value}:failed", actor, now, details={"unknown_customer": True}))
             uow.commit()
             return Verification(False, False)
+        # Attempts at one customer are recorded one at a time (SQLite: the write lock; PostgreSQL:
+        # the customer's row), and the history is read again under that lock: two wrong PINs at
+        # the same moment cannot both slip under the limit, nor raise the alert twice.
+        uow.auth.hold_attempts(customer_id)
+        history = _history(uow, customer_id, kind, now, settings.lockout)
+        if lock is None and (lock := locked_until(settings.lockout, history, now)) is not None:
+            ok = False  # locked by a concurrent attempt while this secret was being checked
         # A try refused unchecked during a lock neither counts nor extends it (lockout.py), so
         # only the ledger keeps it. Stored, it would count once the failures that caused the lock
         # fall out of the history read above, and lock the owner out again when the lock ends.

@@ -67,6 +67,12 @@ class SqlAuthRepository:
         row = {"id": uuid.uuid4(), "customer_id": customer, "kind": kind, "at": at, "succeeded": succeeded}
         self._conn.execute(insert(t.auth_attempts), [row])
 
+    def hold_attempts(self, customer: CustomerId) -> None:
+        """Serialises attempt recording for one customer until commit. SQLite writers hold the
+        database's write lock already; PostgreSQL locks the customer's row."""
+        if self._conn.dialect.name == "postgresql":
+            self._conn.execute(select(t.customers.c.id).where(t.customers.c.id == customer).with_for_update())
+
     def attempts(self, customer: CustomerId, kind: str, since: datetime) -> list[Attempt]:
         c = t.auth_attempts.c
         rows = self._conn.execute(
