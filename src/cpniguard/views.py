@@ -11,7 +11,7 @@ from cpniguard.classification.model import CATALOGUE
 from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.consent.service import ConsentView
 from cpniguard.customers.model import Contact, Customer, Service
-from cpniguard.customers.records import CallDetailRecord
+from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.decisions.model import Decision
 from cpniguard.ports import Alert, BatchOutcome, NoticeRecord
 
@@ -227,4 +227,18 @@ def cdr_view(record: CallDetailRecord) -> dict[str, Any]:
         "duration_seconds": record.duration_seconds,
         "charge_cents": record.charge_cents,
         "location": record.location,
+    }
+
+
+def bill_view(bill: Bill) -> dict[str, Any]:
+    return {
+        "id": str(bill.id),
+        "period": bill.period,
+        "account_number": bill.account_number,
+        "total_cents": bill.total_cents,
+        "local_charges_cents": bill.local_charges_cents,
+        "long_distance_charges_cents": bill.long_distance_charges_cents,
+        "directory_assistance_charges_cents": bill.directory_assistance_charges_cents,
+        "feature_charges_cents": bill.feature_charges_cents,
+        "minutes_used": bill.minutes_used,
     }

@@ -16,8 +16,9 @@ from cpniguard.actors import Actor
 from cpniguard.api.app import create_app
 from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.clock import FixedClock
-from cpniguard.customers.records import CallDetailRecord, Direction
+from cpniguard.customers.records import Bill, CallDetailRecord, Direction
 from cpniguard.db.migrate import upgrade
+from cpniguard.ids import CustomerId
 from tests.conftest import TEST_SIGNING_KEY, a_customer
 
 LONG_AGO = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)
@@ -251,3 +252,27 @@ def test_secrets_and_codes_never_reach_the_log(
     assert caplog.records  # something was logged, so the scan means something
     for secret in ("7391", "8462", code):
         assert secret not in logged
+
+
+def test_auth_2_other_cpni_follows_the_same_session_rules_bills_are_released_only_through_an_open_route(
+    client: TestClient, staff: dict[str, str], customer: str, app: App
+) -> None:
+    with app.uow() as uow:
+        uow.cpni.add_bills([Bill(uuid.uuid4(), CustomerId(uuid.UUID(customer)), "2026-01", "ACC-1", 4599)])
+        uow.commit()
+    session = client.post("/sessions", json={"customer_id": customer}, headers=staff).json()
+    refused = client.post(
+        f"/sessions/{session['id']}/releases", json={"route": "discuss", "bills": True}, headers=staff
+    )
+    assert refused.status_code == 403
+    sent = client.post(
+        f"/sessions/{session['id']}/releases", json={"route": "send-letter", "bills": True}, headers=staff
+    )
+    assert sent.status_code == 200 and sent.json()["bills"] == [] and sent.json()["notice_id"]
+    [notice] = [n for n in client.get("/notifications", headers=staff).json() if n["event"] == "bills"]
+    assert notice["attachment"] == "bills.csv" and notice["channel"] == "letter"
+    _set_pin(client, staff, customer, "7391", app)
+    body = {"customer_id": customer, "verify": {"kind": "pin", "secret": "7391"}}
+    with_pin = client.post("/sessions", json=body, headers=staff).json()
+    shown = client.post(f"/sessions/{with_pin['id']}/releases", json={"route": "discuss", "bills": True}, headers=staff)
+    assert [b["total_cents"] for b in shown.json()["bills"]] == [4599] and shown.json()["records"] == []

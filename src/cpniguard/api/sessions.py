@@ -32,7 +32,7 @@ from cpniguard.customers.service import add_contact, change_contact
 from cpniguard.ids import parse_customer_id, parse_uuid
 from cpniguard.notifications.service import list_notices
 from cpniguard.ports import CallSession
-from cpniguard.views import cdr_view, customer_view, decision_view, iso, notice_view
+from cpniguard.views import bill_view, cdr_view, customer_view, decision_view, iso, notice_view
 
 router = APIRouter(responses=ERROR_RESPONSES)
 
@@ -101,6 +101,7 @@ class ReleaseIn(Body):
     to: str | None = Field(default=None, description="Which contact of record, when several are open")
     call: CallIn | None = Field(default=None, description="single-call: what the caller described unaided (AUTH-4)")
     limit: int = Field(default=50, ge=1, le=5000)
+    bills: bool = Field(default=False, description="Release the bills instead of call detail (same rules)")
 
 
 class CallOut(Out):
@@ -114,12 +115,25 @@ class CallOut(Out):
     location: str | None
 
 
+class BillOut(Out):
+    id: str
+    period: str
+    account_number: str
+    total_cents: int
+    local_charges_cents: int
+    long_distance_charges_cents: int
+    directory_assistance_charges_cents: int
+    feature_charges_cents: int
+    minutes_used: int
+
+
 class ReleaseOut(Out):
     route: str
     to: str | None
     reason: str
     notice_id: str | None
     records: list[CallOut]
+    bills: list[BillOut] = Field(default_factory=list)
 
 
 def _route(route: ReleaseRoute) -> RouteOut:
@@ -216,6 +230,7 @@ def release(session_id: str, body: ReleaseIn, app: AppDep, actor: Writer) -> Rel
         body.to,
         described,
         body.limit,
+        body.bills,
     )
     return ReleaseOut(
         route=done.route.kind.value,
@@ -223,6 +238,7 @@ def release(session_id: str, body: ReleaseIn, app: AppDep, actor: Writer) -> Rel
         reason=done.route.reason,
         notice_id=str(done.notice_id) if done.notice_id else None,
         records=[CallOut.model_validate(cdr_view(r)) for r in done.records],
+        bills=[BillOut.model_validate(bill_view(b)) for b in done.bills],
     )
 
 

@@ -12,7 +12,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from cpniguard.actors import Actor
@@ -33,7 +33,7 @@ from cpniguard.clock import Clock
 from cpniguard.consent.model import Channel as ConsentChannel
 from cpniguard.consent.model import ConsentEvent, ConsentEventKind, fold
 from cpniguard.customers.model import Customer
-from cpniguard.customers.records import CallDetailRecord
+from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.decisions.model import Decision, Purpose, Request
 from cpniguard.decisions.service import Check, check, decide_in
 from cpniguard.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -45,6 +45,7 @@ from cpniguard.ports import CallSession, UnitOfWork
 
 SENT_BY = {RouteKind.SEND_EMAIL: NoticeChannel.EMAIL, RouteKind.SEND_LETTER: NoticeChannel.LETTER}
 CALL_DETAIL_CATEGORIES = ("cpni", "call-detail")
+BILL_CATEGORIES = ("cpni", "bills")
 SINGLE_CALL_SEARCH = 10_000  # AUTH-4: the disputed call may be old; a match must be the only one
 
 
@@ -66,6 +67,7 @@ class Release:
     route: ReleaseRoute
     records: list[CallDetailRecord]  # what the agent may read out; empty when it was sent
     notice_id: uuid.UUID | None = None
+    bills: list[Bill] = field(default_factory=list)  # likewise, when bills were asked for
 
 
 def open_session(
@@ -122,9 +124,13 @@ def release_call_detail(
     target: str | None = None,
     described: CallerSuppliedCall | None = None,
     limit: int = 50,
+    bills: bool = False,
 ) -> Release:
-    """Releases call detail through one open route, or refuses with the routes that are open.
-    The gate's decision, and the message when the records are sent, commit together."""
+    """Releases call detail (or, with `bills`, the customer's bills: other CPNI follows the same
+    session rules) through one open route, or refuses with the routes that are open. The
+    gate's decision, and the message when the records are sent, commit together."""
+    if bills and route_kind is RouteKind.SINGLE_CALL:
+        raise InvalidInput("single-call releases one call the caller described (AUTH-4), not bills")
     now = clock.now()
     with new_uow() as uow:
         session = _open_session(uow, session_id, now)
@@ -132,14 +138,17 @@ def release_call_detail(
         routes = _routes(uow, customer, session, now, caller_supplied=described is not None)
         route = _chosen(routes, route_kind, target)
         single = route.kind is RouteKind.SINGLE_CALL
-        records = uow.cpni.call_detail(customer.id, SINGLE_CALL_SEARCH if single else limit)
+        records = [] if bills else uow.cpni.call_detail(customer.id, SINGLE_CALL_SEARCH if single else limit)
+        billed = uow.cpni.bills(customer.id)[:limit] if bills else []
         if single:
             records = _single(records, described)
-        reference = f"call session {session.id}, {route.kind.value}" + (f" to {route.target}" if route.target else "")
+        reference = f"call session {session.id}" + (", bills" if bills else "") + f", {route.kind.value}"
+        reference += f" to {route.target}" if route.target else ""
         if single and described is not None:
             reference += f" ({described.supplied()})"  # AUTH-4: what the caller supplied, on record
         request = Request(Purpose.CUSTOMER_CARE, reference=reference)
-        [decision] = decide_in(uow, now, [Check(actor, customer.id, request, None, CALL_DETAIL_CATEGORIES)])
+        categories = BILL_CATEGORIES if bills else CALL_DETAIL_CATEGORIES
+        [decision] = decide_in(uow, now, [Check(actor, customer.id, request, None, categories)])
         if isinstance(decision, DomainError):
             raise decision
         if not decision.allowed:
@@ -151,13 +160,15 @@ def release_call_detail(
             stop = Stop(SENT_BY[route.kind], route.target)
             if route.kind is RouteKind.SEND_LETTER:
                 stop = Stop(SENT_BY[route.kind], letter_recipient(customer.name, route.target))
-            notice = compose(customer, NoticeEvent.CALL_DETAIL, now, settings.letterhead, (stop,), count=len(records))
-            notice = _with_attachment(notice, records)
+            event = NoticeEvent.BILLS if bills else NoticeEvent.CALL_DETAIL
+            count = len(billed) if bills else len(records)
+            notice = compose(customer, event, now, settings.letterhead, (stop,), count=count)
+            notice = _with_bills(notice, billed) if bills else _with_attachment(notice, records)
             queue_notice(uow, actor, now, notice)
         uow.commit()
     if notice is not None:
         return Release(route, [], notice.id)
-    return Release(route, records)
+    return Release(route, records, bills=billed)
 
 
 def close_session(uow: UnitOfWork, clock: Clock, actor: Actor, session_id: uuid.UUID) -> CallSession:
@@ -216,6 +227,20 @@ def _single(records: Sequence[CallDetailRecord], described: CallerSuppliedCall |
 
 
 CSV_FIELDS = ("started_at", "direction", "service_number", "other_party_number", "duration_seconds", "charge_cents")
+
+
+BILL_FIELDS = ("period", "account_number", "total_cents", "local_charges_cents", "long_distance_charges_cents")
+
+
+def _with_bills(notice: Notice, bills: Sequence[Bill]) -> Notice:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(BILL_FIELDS)
+    for b in bills:
+        writer.writerow(
+            [b.period, b.account_number, b.total_cents, b.local_charges_cents, b.long_distance_charges_cents]
+        )
+    return replace(notice, attachment_name="bills.csv", attachment=out.getvalue().encode())
 
 
 def _with_attachment(notice: Notice, records: Sequence[CallDetailRecord]) -> Notice:

@@ -25,7 +25,7 @@ from cpniguard.customers.model import parse_enum
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_customer_id, parse_uuid
 from cpniguard.ports import CallSession
-from cpniguard.views import cdr_view, decision_view, iso
+from cpniguard.views import bill_view, cdr_view, decision_view, iso
 
 sessions = typer.Typer(no_args_is_help=True, help="Call sessions: how the caller was verified, what may be released.")
 
@@ -103,9 +103,10 @@ def release_command(
     on: str | None = typer.Option(None, "--date", help="single-call: the call's date the caller gave."),
     amount: int | None = typer.Option(None, "--amount-cents", help="single-call: the charge the caller gave."),
     limit: int = typer.Option(50, "--limit", min=1, max=5000),
+    bills: bool = typer.Option(False, "--bills", help="Release the bills instead of call detail (same rules)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Release call detail through an open route (sent ones go through the outbox)."""
+    """Release call detail (or bills) through an open route (sent ones go through the outbox)."""
     st = state(ctx)
     app = st.app()
     kind = parse_enum(RouteKind, route, "release route")
@@ -118,10 +119,10 @@ def release_command(
         except ValueError:
             raise InvalidInput(f"--date must be a date like 2026-03-01, not {on!r}") from None
     done = release_call_detail(
-        app.uow, app.clock, st.actor(), app.auth, _session_id(session_id), kind, to, described, limit
+        app.uow, app.clock, st.actor(), app.auth, _session_id(session_id), kind, to, described, limit, bills
     )
     view = {**_route_view(done.route), "notice_id": str(done.notice_id) if done.notice_id else None}
-    emit({**view, "records": [cdr_view(r) for r in done.records]}, as_json)
+    emit({**view, "records": [cdr_view(r) for r in done.records], "bills": [bill_view(b) for b in done.bills]}, as_json)
 
 
 @sessions.command("close")

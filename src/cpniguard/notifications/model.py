@@ -33,6 +33,7 @@ class NoticeEvent(StrEnum):
     ACCOUNT_LOCKED = "account-locked"
     ONE_TIME_CODE = "one-time-code"
     CALL_DETAIL = "call-detail"
+    BILLS = "bills"
 
 
 class Channel(StrEnum):

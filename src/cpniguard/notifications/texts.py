@@ -63,6 +63,11 @@ OTHER = {
             "{carrier}: as requested on {when}, the records of your calls are enclosed ({count} calls). "
             "If you did not ask for them, call {support}.",
         ),
+        NoticeEvent.BILLS: (
+            "The bills you asked for",
+            "{carrier}: as requested on {when}, your bills are enclosed ({count} bills). "
+            "If you did not ask for them, call {support}.",
+        ),
     },
     "de": {
         NoticeEvent.ACCOUNT_LOCKED: (
@@ -79,6 +84,11 @@ OTHER = {
             "Die angeforderten Verbindungsdaten",
             "{carrier}: Wie am {when} angefordert, erhalten Sie die Daten Ihrer Anrufe ({count} Anrufe) "
             "als Anlage. Wenn Sie sie nicht angefordert haben, rufen Sie {support} an.",
+        ),
+        NoticeEvent.BILLS: (
+            "Die angeforderten Rechnungen",
+            "{carrier}: Wie am {when} angefordert, erhalten Sie Ihre Rechnungen ({count} Rechnungen) als "
+            "Anlage. Wenn Sie sie nicht angefordert haben, rufen Sie {support} an.",
         ),
     },
 }
