@@ -170,3 +170,21 @@ def test_reading_consent_history_and_searching_customers_are_recorded(cli: Cli) 
     assert cli.json("audit", "search", "--customer", cid, "--action", "consent:history:viewed")
     searched = cli.json("audit", "search", "--action", "customers:account:searched")
     assert searched[0]["details"] == {"found": 1}
+
+
+def test_notify_5_contacts_change_announces_to_the_old_email_and_notifications_list_shows_it(cli: Cli) -> None:
+    customer = new_customer(cli, "--at", "2024-01-02", "--language", "de")
+    changed = cli.json("contacts", "change", customer, "--email", "ada@new.example")
+    assert [c["value"] for c in changed["contacts"] if c["kind"] == "email" and not c["removed_at"]] == [
+        "ada@new.example"
+    ]
+    added = cli.json("contacts", "add", customer, "--postal-address", "5 Elm St, Springfield, IL 62701")
+    assert any(c["kind"] == "postal" for c in added["contacts"])
+    listed = cli.json("notifications", "list", "--customer", customer)
+    assert [n["event"] for n in listed] == ["postal-address-changed", "email-changed"]  # newest first
+    email_notice = listed[1]
+    assert email_notice["recipient"] == "ada@example.com" and email_notice["channel"] == "email"
+    assert email_notice["language"] == "de" and "geändert" in email_notice["subject"]
+    assert "ada@new.example" not in email_notice["body"] and email_notice["status"] == "pending"
+    code, _, err = cli("contacts", "change", customer, "--email", "x@y.example", "--phone", "+12025550100")
+    assert code == 2 and err.count("\n") == 1 and "exactly one" in err

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
-from cpniguard.customers.model import ContactKind
+from cpniguard.customers.model import ContactKind, Customer
 from cpniguard.customers.service import add_contact, change_contact
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_customer_id
@@ -16,6 +18,7 @@ from cpniguard.views import customer_view, notice_view
 contacts = typer.Typer(no_args_is_help=True, help="Contacts of record; every change is announced (NOTIFY-1).")
 notifications = typer.Typer(no_args_is_help=True, help="Notices to customers and their delivery status.")
 
+ContactChange = Callable[..., Customer]
 EMAIL = typer.Option(None, "--email", help="An email address.")
 POSTAL = typer.Option(None, "--postal-address", help="A postal address, one line.")
 PHONE = typer.Option(None, "--phone", help="A telephone number, E.164 (+12025550123).")
@@ -36,46 +39,40 @@ def _one(email: str | None, postal_address: str | None, phone: str | None) -> tu
     return given[0]
 
 
-@contacts.command("change")
-def change(
-    ctx: typer.Context,
-    customer_id: str = typer.Argument(..., metavar="ID"),
-    email: str | None = EMAIL,
-    postal_address: str | None = POSTAL,
-    phone: str | None = PHONE,
-    at: str | None = AT_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Replace the customer's contacts of one kind; a notice goes to the contacts of record before it."""
-    st = state(ctx)
-    app = st.app()
-    kind, value = _one(email, postal_address, phone)
-    effective = when(at, app)
-    customer = change_contact(
-        app.uow(), app.clock, st.actor(), parse_customer_id(customer_id), kind, value, effective, app.letterhead
-    )
-    emit(customer_view(customer, effective), as_json)
+def _contact_command(use_case: ContactChange, summary: str) -> Callable[..., None]:
+    """`contacts add` and `contacts change`: the same options, a different use case."""
+
+    def command(
+        ctx: typer.Context,
+        customer_id: str = typer.Argument(..., metavar="ID"),
+        email: str | None = EMAIL,
+        postal_address: str | None = POSTAL,
+        phone: str | None = PHONE,
+        at: str | None = AT_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        st = state(ctx)
+        app = st.app()
+        kind, value = _one(email, postal_address, phone)
+        effective = when(at, app)
+        customer = use_case(
+            app.uow(), app.clock, st.actor(), parse_customer_id(customer_id), kind, value, effective, app.letterhead
+        )
+        emit(customer_view(customer, effective), as_json)
+
+    command.__doc__ = summary
+    return command
 
 
-@contacts.command("add")
-def add(
-    ctx: typer.Context,
-    customer_id: str = typer.Argument(..., metavar="ID"),
-    email: str | None = EMAIL,
-    postal_address: str | None = POSTAL,
-    phone: str | None = PHONE,
-    at: str | None = AT_OPTION,
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Add a contact point beside the others; the customer is notified as for a change."""
-    st = state(ctx)
-    app = st.app()
-    kind, value = _one(email, postal_address, phone)
-    effective = when(at, app)
-    customer = add_contact(
-        app.uow(), app.clock, st.actor(), parse_customer_id(customer_id), kind, value, effective, app.letterhead
+contacts.command("change")(
+    _contact_command(
+        change_contact,
+        "Replace the customer's contacts of one kind; a notice goes to the contacts of record before it.",
     )
-    emit(customer_view(customer, effective), as_json)
+)
+contacts.command("add")(
+    _contact_command(add_contact, "Add a contact point beside the others; the customer is notified as for a change.")
+)
 
 
 @notifications.command("list")
