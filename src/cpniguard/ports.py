@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
-from cpniguard.access.model import ApiKey
+from cpniguard.access.model import ApiKey, User
 from cpniguard.audit.model import AuditEntry, Checkpoint, Run
 from cpniguard.auth.codes import OneTimeCode
 from cpniguard.auth.lockout import Attempt
 from cpniguard.auth.model import Credential, CredentialKind
 from cpniguard.auth.release import BusinessExemption
+from cpniguard.campaigns.model import Campaign
 from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.customers.model import Contact, Customer, Service, ServiceCategory
 from cpniguard.customers.records import Bill, CallDetailRecord
@@ -224,6 +225,56 @@ class AuthRepository(Protocol):
     def save_exemption(self, customer: CustomerId, exemption: BusinessExemption, at: datetime) -> None: ...
 
 
+class UserRepository(Protocol):
+    def add(self, user: User) -> None: ...
+    def by_name(self, name: str) -> User | None: ...
+    def all(self) -> list[User]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignEvent:
+    campaign_id: uuid.UUID
+    status: str
+    by: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """CPNI of one customer given to a third party by a campaign export (SAFE-3)."""
+
+    campaign_id: uuid.UUID
+    customer_id: uuid.UUID
+    recipient: str
+    categories: str
+    at: datetime
+    by: str
+    export_id: uuid.UUID
+
+
+class CampaignRepository(Protocol):
+    def add(self, campaign: Campaign) -> None: ...
+    def get(self, campaign_id: uuid.UUID) -> Campaign | None: ...
+    def all(self) -> list[Campaign]: ...
+    def save(self, campaign: Campaign) -> None: ...
+    def add_event(self, event: CampaignEvent) -> None: ...
+    def events(self, campaign_id: uuid.UUID) -> list[CampaignEvent]: ...
+    def freeze_audience(
+        self, campaign_id: uuid.UUID, customers: Sequence[str], built_at: datetime, at: datetime
+    ) -> None:
+        """Replaces the campaign's audience snapshot with `customers` (dashed UUID text)."""
+        ...
+
+    def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]: ...
+    def audience_built(self, campaign_id: uuid.UUID) -> tuple[datetime, datetime] | None:
+        """(when the snapshot was built, the moment it was decided for), or None."""
+        ...
+
+    def add_disclosures(self, disclosures: Sequence[Disclosure]) -> None: ...
+    def disclosure_count(self, campaign_id: uuid.UUID) -> int: ...
+
+
 class ApiKeyRepository(Protocol):
     def add(self, key: ApiKey) -> None: ...
     def by_digest(self, digest: str) -> ApiKey | None: ...
@@ -278,6 +329,10 @@ class UnitOfWork(Protocol):
     def gate(self) -> GateReads: ...
     @property
     def auth(self) -> AuthRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -42,3 +42,20 @@ def new_secret() -> str:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Staff roles (issue 4): who may do what in campaigns, privacy work and audits.
+ROLES = frozenset({"agent", "marketing", "cro", "supervisor", "privacy-officer", "auditor", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A member of staff the ledger names, with the roles they hold."""
+
+    id: uuid.UUID
+    name: str
+    roles: frozenset[str]
+    created_at: datetime
+
+    def actor(self) -> Actor:
+        return Actor("staff", self.name, self.roles)

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.exceptions import TyperException
 
-from cpniguard.cli import admin, audit, consent, credentials, data, notices, registry, sessions
+from cpniguard.cli import admin, audit, campaigns, consent, credentials, data, notices, registry, sessions
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
 
@@ -43,6 +43,8 @@ app.command("worker")(notices.worker)
 app.add_typer(credentials.credentials, name="credentials")
 app.add_typer(credentials.alerts, name="alerts")
 app.add_typer(sessions.sessions, name="sessions")
+app.add_typer(campaigns.users, name="users")
+app.add_typer(campaigns.campaigns, name="campaigns")
 registry.customers.command("exemption")(sessions.exemption_command)
 app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.api_keys, name="api-keys")

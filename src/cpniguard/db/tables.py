@@ -336,6 +336,69 @@ business_exemptions = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("roles", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("purpose", String(60), nullable=False),
+    Column("offer", String(400), nullable=False),
+    Column("offer_category", String(40)),
+    Column("communications_related", Boolean, nullable=False),
+    Column("cpni", String(200), nullable=False),
+    Column("recipients", String(200), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("submitted_by", String(200)),
+    Column("audience_built_at", UTCDateTime),
+    Column("audience_for", UTCDateTime),
+)
+
+# Every transition of a campaign, with who, when and why: append-only (SAFE-3, SAFE-4).
+campaign_events = Table(
+    "campaign_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("campaign_id", Uuid, ForeignKey("campaigns.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# The audience frozen when it was built; re-checked against consent at send time.
+campaign_audience = Table(
+    "campaign_audience",
+    metadata,
+    Column("campaign_id", Uuid, ForeignKey("campaigns.id"), primary_key=True),
+    Column("customer_id", Uuid, primary_key=True),
+)
+
+# One row per customer whose CPNI a campaign export gave to a third party: append-only (SAFE-3).
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("campaign_id", Uuid, ForeignKey("campaigns.id"), nullable=False, index=True),
+    Column("customer_id", Uuid, nullable=False, index=True),
+    Column("recipient", String(40), nullable=False),
+    Column("categories", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("export_id", Uuid, nullable=False),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,

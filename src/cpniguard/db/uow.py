@@ -18,6 +18,7 @@ from cpniguard.db.api_key_repo import SqlApiKeyRepository
 from cpniguard.db.audit_repo import SqlAuditRepository
 from cpniguard.db.auth_repo import SqlAuthRepository
 from cpniguard.db.batch import SqlBatchDecisions
+from cpniguard.db.campaign_repo import SqlCampaignRepository, SqlUserRepository
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
 from cpniguard.db.gate_reads import SqlGateReads
@@ -79,6 +80,8 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(conn)
         self.batch = SqlBatchDecisions(conn)
         self.auth = SqlAuthRepository(conn)
+        self.users = SqlUserRepository(conn)
+        self.campaigns = SqlCampaignRepository(conn)
         self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
         return self
 

@@ -1,0 +1,226 @@
+"""Use cases of campaigns: create, submit, review, build the audience, export it.
+
+Every transition is recorded (who, when, why) in the append-only campaign events and in the
+audit ledger. The audience is built by the batch gate in one set-based query, frozen, and
+checked again when it is exported, so an objection recorded in between removes the customer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from cpniguard.access.model import ROLES, User
+from cpniguard.actors import Actor
+from cpniguard.audit.model import AuditEntry
+from cpniguard.campaigns.model import (
+    OPT_IN_RECIPIENTS,
+    Approval,
+    Campaign,
+    CampaignStatus,
+    Recipient,
+    design_problem,
+    new_campaign,
+    required_approval,
+    review_problem,
+)
+from cpniguard.clock import Clock
+from cpniguard.customers.model import ServiceCategory
+from cpniguard.decisions.model import Purpose
+from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
+from cpniguard.ids import new_id
+from cpniguard.ports import BatchOutcome, CampaignEvent, Disclosure, UnitOfWork
+from cpniguard.text import clean_text
+
+MAKERS = frozenset({"marketing", "cro", "supervisor", "admin"})
+
+
+def add_user(uow: UnitOfWork, clock: Clock, actor: Actor, name: str, roles: frozenset[str]) -> User:
+    """A member of staff with roles (agent, marketing, cro, supervisor, privacy-officer, auditor, admin)."""
+    unknown = sorted(roles - ROLES)
+    if unknown or not roles:
+        raise InvalidInput(f"unknown or no role: {', '.join(unknown) or '-'} (one of: {', '.join(sorted(ROLES))})")
+    user = User(new_id(), clean_text(name, "a user name", 1, 200), frozenset(roles), clock.now())
+    with uow:
+        if uow.users.by_name(user.name) is not None:
+            raise Conflict(f"a user named {user.name!r} exists already")
+        uow.users.add(user)
+        details = {"user": user.name, "roles": sorted(user.roles)}
+        uow.audit.add(AuditEntry.of("access:user:added", actor, clock.now(), details=details))
+        uow.commit()
+    return user
+
+
+def _user(uow: UnitOfWork, name: str) -> User:
+    found = uow.users.by_name(name)
+    if found is None:
+        raise NotFound(f"unknown user: {name!r} (add one with `cpniguard users add`)")
+    return found
+
+
+def _campaign(uow: UnitOfWork, campaign_id: uuid.UUID) -> Campaign:
+    found = uow.campaigns.get(campaign_id)
+    if found is None:
+        raise NotFound(f"unknown campaign: {campaign_id}")
+    return found
+
+
+def _record(uow: UnitOfWork, campaign: Campaign, user: User, at: datetime, reason: str) -> None:
+    uow.campaigns.add_event(CampaignEvent(campaign.id, campaign.status.value, user.name, at, reason))
+    details = {"campaign": str(campaign.id), "reason": reason}
+    uow.audit.add(AuditEntry.of(f"campaigns:campaign:{campaign.status.value}", user.actor(), at, details=details))
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    name: str
+    purpose: Purpose
+    offer: str
+    offer_category: ServiceCategory | None = None
+    communications_related: bool = True
+    cpni: tuple[str, ...] = ("services",)
+    recipients: tuple[Recipient, ...] = (Recipient.CARRIER,)
+    channel: str = "email"
+
+
+def create_campaign(uow: UnitOfWork, clock: Clock, spec: CampaignSpec, by: str) -> Campaign:
+    now = clock.now()
+    with uow:
+        user = _user(uow, by)
+        if not user.roles & MAKERS:
+            raise Forbidden(f"{user.name} may not create campaigns (marketing, cro, supervisor or admin)")
+        campaign = new_campaign(
+            new_id(),
+            spec.name,
+            spec.purpose,
+            spec.offer,
+            spec.offer_category,
+            spec.communications_related,
+            spec.cpni,
+            spec.recipients,
+            spec.channel,
+            user.name,
+            now,
+        )
+        uow.campaigns.add(campaign)
+        _record(uow, campaign, user, now, "created")
+        uow.commit()
+    return campaign
+
+
+def submit_campaign(uow: UnitOfWork, clock: Clock, campaign_id: uuid.UUID, by: str) -> tuple[Campaign, Approval]:
+    """Submits for review; says which approval each customer needs, and refuses an unlawful design."""
+    now = clock.now()
+    with uow:
+        user = _user(uow, by)
+        campaign = _campaign(uow, campaign_id)
+        problem = design_problem(campaign)
+        if problem:
+            raise InvalidInput(f"unlawful design: {problem}")
+        submitted = replace(campaign.moved(CampaignStatus.SUBMITTED), submitted_by=user.name)
+        needed = required_approval(submitted)
+        uow.campaigns.save(submitted)
+        _record(uow, submitted, user, now, f"each customer needs {needed.value} approval")
+        uow.commit()
+    return submitted, needed
+
+
+def review_campaign(
+    uow: UnitOfWork, clock: Clock, campaign_id: uuid.UUID, by: str, approve: bool, reason: str
+) -> Campaign:
+    """The CRO's (or a named supervisor's) decision, never the submitter's own (SAFE-4)."""
+    now = clock.now()
+    why = clean_text(reason, "a reason", 1, 2000)
+    with uow:
+        user = _user(uow, by)
+        campaign = _campaign(uow, campaign_id)
+        review_problem(user.name, user.roles, campaign)
+        reviewed = campaign.moved(CampaignStatus.APPROVED if approve else CampaignStatus.REJECTED)
+        uow.campaigns.save(reviewed)
+        _record(uow, reviewed, user, now, why)
+        uow.commit()
+    return reviewed
+
+
+def build_audience(
+    uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uuid.UUID, at: datetime | None = None
+) -> BatchOutcome:
+    """The audience of an approved campaign by the batch gate, frozen as a snapshot."""
+    now = clock.now()
+    when = at or now
+    with uow:
+        campaign = _campaign(uow, campaign_id)
+        if campaign.status not in (CampaignStatus.APPROVED, CampaignStatus.RUNNING):
+            raise Conflict(f"the campaign is {campaign.status.value}: only an approved campaign builds an audience")
+        outcome = uow.batch.decide(campaign.purpose.value, when, None, campaign.offer_category)
+        uow.campaigns.freeze_audience(campaign.id, outcome.allowed, now, when)
+        details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
+        uow.audit.add(
+            AuditEntry.of(
+                "campaigns:audience:built",
+                actor,
+                now,
+                categories=campaign.cpni,
+                purpose=campaign.purpose.value,
+                details=details,
+            )
+        )
+        uow.commit()
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    export_id: uuid.UUID
+    customers: list[uuid.UUID]  # still allowed at send time
+    removed: dict[str, int]  # snapshot members no longer allowed, by reason
+    disclosures: int
+
+
+def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uuid.UUID) -> Export:
+    """The frozen audience re-checked now (an objection since the build removes the customer);
+    CPNI given to joint-venture partners or third parties leaves one disclosure record per
+    customer (SAFE-3). The first export starts the campaign running."""
+    now = clock.now()
+    export_id = new_id()
+    with uow:
+        campaign = _campaign(uow, campaign_id)
+        if campaign.status not in (CampaignStatus.APPROVED, CampaignStatus.RUNNING):
+            raise Conflict(f"the campaign is {campaign.status.value}: only an approved campaign is exported")
+        if uow.campaigns.audience_built(campaign.id) is None:
+            raise Conflict("build the audience first (`cpniguard campaigns audience ID`)")
+        snapshot = uow.campaigns.audience(campaign.id)
+        now_allowed = uow.batch.decide(campaign.purpose.value, now, snapshot, campaign.offer_category)
+        customers = sorted(uuid.UUID(x) for x in now_allowed.allowed)
+        shared = [r for r in campaign.recipients if r in OPT_IN_RECIPIENTS]
+        categories = ",".join(campaign.cpni)
+        records = [
+            Disclosure(campaign.id, c, r.value, categories, now, actor.label, export_id)
+            for r in shared
+            for c in customers
+        ]
+        uow.campaigns.add_disclosures(records)
+        if campaign.status is CampaignStatus.APPROVED:
+            running = campaign.moved(CampaignStatus.RUNNING)
+            uow.campaigns.save(running)
+            uow.campaigns.add_event(CampaignEvent(campaign.id, running.status.value, actor.label, now, "first export"))
+        details = {
+            "campaign": str(campaign.id),
+            "export": str(export_id),
+            "customers": len(customers),
+            "removed_since_build": now_allowed.denied,
+            "disclosures": len(records),
+        }
+        uow.audit.add(
+            AuditEntry.of(
+                "campaigns:audience:exported",
+                actor,
+                now,
+                categories=campaign.cpni,
+                purpose=campaign.purpose.value,
+                details=details,
+            )
+        )
+        uow.commit()
+    return Export(export_id, customers, now_allowed.denied, len(records))

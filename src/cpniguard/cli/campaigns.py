@@ -1,0 +1,217 @@
+"""`cpniguard users ...` and `cpniguard campaigns ...`: staff and the campaign workflow."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from pathlib import Path
+
+import typer
+
+from cpniguard.campaigns.model import Campaign, Recipient
+from cpniguard.campaigns.service import (
+    CampaignSpec,
+    add_user,
+    build_audience,
+    create_campaign,
+    export_audience,
+    review_campaign,
+    submit_campaign,
+)
+from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, progress, state, when
+from cpniguard.customers.model import ServiceCategory, parse_enum
+from cpniguard.decisions.model import parse_purpose
+from cpniguard.errors import InvalidInput, NotFound
+from cpniguard.ids import parse_uuid
+from cpniguard.views import iso
+
+users = typer.Typer(no_args_is_help=True, help="Staff users and their roles.")
+campaigns = typer.Typer(no_args_is_help=True, help="Marketing campaigns: review by the CRO, audiences, exports.")
+
+BY = typer.Option(..., "--by", help="The staff user acting (see `cpniguard users add`).")
+
+
+def _campaign_view(c: Campaign) -> dict[str, object]:
+    return {
+        "id": str(c.id),
+        "name": c.name,
+        "purpose": c.purpose.value,
+        "offer": c.offer,
+        "offer_category": c.offer_category.value if c.offer_category else None,
+        "communications_related": c.communications_related,
+        "cpni": list(c.cpni),
+        "recipients": [r.value for r in c.recipients],
+        "channel": c.channel,
+        "owner": c.owner,
+        "status": c.status.value,
+        "submitted_by": c.submitted_by,
+        "created_at": iso(c.created_at),
+    }
+
+
+def _id(text: str) -> uuid.UUID:
+    return parse_uuid(text, "campaign")
+
+
+@users.command("add")
+def users_add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="The person's name as the ledger records it."),
+    role: list[str] = typer.Option(
+        ..., "--role", help="agent, marketing, cro, supervisor, privacy-officer, auditor, admin."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a member of staff with one or more roles."""
+    st = state(ctx)
+    app = st.app()
+    user = add_user(app.uow(), app.clock, st.actor(), name, frozenset(role))
+    emit(
+        {"id": str(user.id), "name": user.name, "roles": sorted(user.roles), "created_at": iso(user.created_at)},
+        as_json,
+    )
+
+
+@users.command("list")
+def users_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Every member of staff and their roles."""
+    app = state(ctx).app()
+    with app.uow() as uow:
+        found = uow.users.all()
+    emit([{"id": str(u.id), "name": u.name, "roles": sorted(u.roles)} for u in found], as_json)
+
+
+@campaigns.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name"),
+    purpose: str = typer.Option(
+        ..., "--purpose", help="marketing-subscribed, marketing-communications, marketing-third-party."
+    ),
+    offer: str = typer.Option(..., "--offer", help="The product or service offered."),
+    category: str | None = typer.Option(None, "--offer-category", help="Its service category (marketing-subscribed)."),
+    not_communications: bool = typer.Option(
+        False, "--non-communications", help="The offer is not communications-related."
+    ),
+    cpni: list[str] = typer.Option([], "--cpni", help="CPNI used: services, call-detail, usage, bills, location."),
+    recipient: list[str] = typer.Option(
+        [], "--recipient", help="carrier, affiliate, agent, joint-venture, third-party."
+    ),
+    channel: str = typer.Option("email", "--channel", help="How customers are reached."),
+    by: str = BY,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a draft campaign."""
+    app = state(ctx).app()
+    spec = CampaignSpec(
+        name,
+        parse_purpose(purpose),
+        offer,
+        parse_enum(ServiceCategory, category, "service category") if category else None,
+        not not_communications,
+        tuple(cpni) or ("services",),
+        tuple(parse_enum(Recipient, r, "recipient") for r in recipient) or (Recipient.CARRIER,),
+        channel,
+    )
+    emit(_campaign_view(create_campaign(app.uow(), app.clock, spec, by)), as_json)
+
+
+@campaigns.command("submit")
+def submit(
+    ctx: typer.Context, campaign_id: str = typer.Argument(..., metavar="ID"), by: str = BY, as_json: bool = JSON_OPTION
+) -> None:
+    """Submit for review; prints the approval each customer needs. An unlawful design is refused."""
+    app = state(ctx).app()
+    campaign, needed = submit_campaign(app.uow(), app.clock, _id(campaign_id), by)
+    emit({**_campaign_view(campaign), "customer_approval_needed": needed.value}, as_json)
+
+
+def _review(ctx: typer.Context, campaign_id: str, by: str, reason: str, approve: bool, as_json: bool) -> None:
+    app = state(ctx).app()
+    emit(_campaign_view(review_campaign(app.uow(), app.clock, _id(campaign_id), by, approve, reason)), as_json)
+
+
+@campaigns.command("approve")
+def approve(
+    ctx: typer.Context,
+    campaign_id: str = typer.Argument(..., metavar="ID"),
+    by: str = BY,
+    reason: str = typer.Option(..., "--reason"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Approve a submitted campaign: a CRO or supervisor who did not submit it (SAFE-4)."""
+    _review(ctx, campaign_id, by, reason, True, as_json)
+
+
+@campaigns.command("reject")
+def reject(
+    ctx: typer.Context,
+    campaign_id: str = typer.Argument(..., metavar="ID"),
+    by: str = BY,
+    reason: str = typer.Option(..., "--reason"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Reject a submitted campaign, with the reason."""
+    _review(ctx, campaign_id, by, reason, False, as_json)
+
+
+@campaigns.command("audience")
+def audience(
+    ctx: typer.Context,
+    campaign_id: str = typer.Argument(..., metavar="ID"),
+    at: str | None = AT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Build and freeze the audience of an approved campaign: included, and excluded by reason."""
+    st = state(ctx)
+    app = st.app()
+    with progress("deciding for every customer", None):  # an indeterminate bar: one SQL statement
+        outcome = build_audience(app.uow(), app.clock, st.actor(), _id(campaign_id), when(at, app) if at else None)
+    emit({"campaign": campaign_id, "included": len(outcome.allowed), "excluded": outcome.denied}, as_json)
+
+
+@campaigns.command("export")
+def export(
+    ctx: typer.Context,
+    campaign_id: str = typer.Argument(..., metavar="ID"),
+    out: Path = typer.Option(..., "--out", help="The CSV file to write."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write the audience, re-checked against consent now, as CSV; records third-party disclosures."""
+    st = state(ctx)
+    app = st.app()
+    if out.exists() and out.is_dir():
+        raise InvalidInput(f"--out {out} is a folder")
+    done = export_audience(app.uow(), app.clock, st.actor(), _id(campaign_id))
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["campaign_id", "customer_id"])
+        writer.writerows([campaign_id, str(c)] for c in done.customers)
+    result = {"export": str(done.export_id), "customers": len(done.customers), "removed_since_build": done.removed}
+    emit({**result, "disclosures": done.disclosures, "file": str(out)}, as_json)
+
+
+@campaigns.command("show")
+def show(ctx: typer.Context, campaign_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JSON_OPTION) -> None:
+    """A campaign with its history of transitions."""
+    app = state(ctx).app()
+    with app.uow() as uow:
+        campaign = uow.campaigns.get(_id(campaign_id))
+        if campaign is None:
+            raise NotFound(f"unknown campaign: {campaign_id}")
+        events = uow.campaigns.events(campaign.id)
+        built = uow.campaigns.audience_built(campaign.id)
+        audience_size = len(uow.campaigns.audience(campaign.id)) if built else None
+        disclosed = uow.campaigns.disclosure_count(campaign.id)
+    history = [{"status": e.status, "by": e.by, "at": iso(e.at), "reason": e.reason} for e in events]
+    extra = {"history": history, "audience": audience_size, "disclosures": disclosed}
+    emit({**_campaign_view(campaign), **extra}, as_json)
+
+
+@campaigns.command("list")
+def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Every campaign."""
+    app = state(ctx).app()
+    with app.uow() as uow:
+        found = uow.campaigns.all()
+    emit([_campaign_view(c) for c in found], as_json)

@@ -1,0 +1,138 @@
+"""Staff users and marketing campaigns in SQL: transitions and disclosures are append-only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from cpniguard.access.model import User
+from cpniguard.campaigns.model import Campaign, CampaignStatus, Recipient
+from cpniguard.customers.model import ServiceCategory
+from cpniguard.db import tables as t
+from cpniguard.decisions.model import Purpose
+from cpniguard.ports import CampaignEvent, Disclosure
+
+AUDIENCE_BATCH = 10_000
+
+
+class SqlUserRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, user: User) -> None:
+        self._conn.execute(insert(t.users), [{**asdict(user), "roles": ",".join(sorted(user.roles))}])
+
+    def by_name(self, name: str) -> User | None:
+        r = self._conn.execute(select(t.users).where(t.users.c.name == name)).first()
+        return _user(r) if r else None
+
+    def all(self) -> list[User]:
+        return [_user(r) for r in self._conn.execute(select(t.users).order_by(t.users.c.name))]
+
+
+def _user(r: Any) -> User:
+    return User(r.id, r.name, frozenset(filter(None, r.roles.split(","))), r.created_at)
+
+
+def _campaign(r: Any) -> Campaign:
+    return Campaign(
+        r.id,
+        r.name,
+        Purpose(r.purpose),
+        r.offer,
+        ServiceCategory(r.offer_category) if r.offer_category else None,
+        r.communications_related,
+        tuple(filter(None, r.cpni.split(","))),
+        tuple(Recipient(x) for x in filter(None, r.recipients.split(","))),
+        r.channel,
+        r.owner,
+        r.created_at,
+        CampaignStatus(r.status),
+        r.submitted_by,
+    )
+
+
+def _row(c: Campaign) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "purpose": c.purpose.value,
+        "offer": c.offer,
+        "offer_category": c.offer_category.value if c.offer_category else None,
+        "communications_related": c.communications_related,
+        "cpni": ",".join(c.cpni),
+        "recipients": ",".join(r.value for r in c.recipients),
+        "channel": c.channel,
+        "owner": c.owner,
+        "created_at": c.created_at,
+        "status": c.status.value,
+        "submitted_by": c.submitted_by,
+    }
+
+
+class SqlCampaignRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, campaign: Campaign) -> None:
+        self._conn.execute(insert(t.campaigns), [_row(campaign)])
+
+    def get(self, campaign_id: uuid.UUID) -> Campaign | None:
+        r = self._conn.execute(select(t.campaigns).where(t.campaigns.c.id == campaign_id)).first()
+        return _campaign(r) if r else None
+
+    def all(self) -> list[Campaign]:
+        c = t.campaigns.c
+        return [_campaign(r) for r in self._conn.execute(select(t.campaigns).order_by(c.created_at, c.id))]
+
+    def save(self, campaign: Campaign) -> None:
+        c = t.campaigns.c
+        self._conn.execute(
+            update(t.campaigns)
+            .where(c.id == campaign.id)
+            .values(status=campaign.status.value, submitted_by=campaign.submitted_by)
+        )
+
+    def add_event(self, event: CampaignEvent) -> None:
+        self._conn.execute(insert(t.campaign_events), [{"id": uuid.uuid4(), **asdict(event)}])
+
+    def events(self, campaign_id: uuid.UUID) -> list[CampaignEvent]:
+        c = t.campaign_events.c
+        rows = self._conn.execute(select(t.campaign_events).where(c.campaign_id == campaign_id).order_by(c.at, c.id))
+        return [CampaignEvent(r.campaign_id, r.status, r.by, r.at, r.reason) for r in rows]
+
+    def freeze_audience(
+        self, campaign_id: uuid.UUID, customers: Sequence[str], built_at: datetime, at: datetime
+    ) -> None:
+        self._conn.execute(delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id == campaign_id))
+        for i in range(0, len(customers), AUDIENCE_BATCH):
+            rows = [
+                {"campaign_id": campaign_id, "customer_id": uuid.UUID(x)} for x in customers[i : i + AUDIENCE_BATCH]
+            ]
+            self._conn.execute(insert(t.campaign_audience), rows)
+        c = t.campaigns.c
+        self._conn.execute(
+            update(t.campaigns).where(c.id == campaign_id).values(audience_built_at=built_at, audience_for=at)
+        )
+
+    def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]:
+        a = t.campaign_audience.c
+        return list(self._conn.execute(select(a.customer_id).where(a.campaign_id == campaign_id)).scalars())
+
+    def audience_built(self, campaign_id: uuid.UUID) -> tuple[datetime, datetime] | None:
+        c = t.campaigns.c
+        r = self._conn.execute(select(c.audience_built_at, c.audience_for).where(c.id == campaign_id)).first()
+        return (r.audience_built_at, r.audience_for) if r and r.audience_built_at else None
+
+    def add_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
+        if disclosures:
+            self._conn.execute(insert(t.disclosures), [{"id": uuid.uuid4(), **asdict(d)} for d in disclosures])
+
+    def disclosure_count(self, campaign_id: uuid.UUID) -> int:
+        d = t.disclosures.c
+        return int(self._conn.execute(select(func.count()).where(d.campaign_id == campaign_id)).scalar_one())
