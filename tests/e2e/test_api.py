@@ -87,6 +87,14 @@ def test_openapi_document_describes_every_route_and_the_docs_page_is_served(clie
         "/sessions/{session_id}/close",
         "/sessions/{session_id}/one-time-approval",
         "/sessions/{session_id}/use-on-call",
+        "/users",
+        "/campaigns",
+        "/campaigns/{campaign_id}",
+        "/campaigns/{campaign_id}/submit",
+        "/campaigns/{campaign_id}/approve",
+        "/campaigns/{campaign_id}/reject",
+        "/campaigns/{campaign_id}/audience",
+        "/campaigns/{campaign_id}/export",
     }
     check = document["paths"]["/customers/{customer_id}/checks"]["post"]
     assert check["responses"]["200"]["content"]["application/json"]["schema"] == {

@@ -15,7 +15,18 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from cpniguard import __version__
-from cpniguard.api import audit, consent, customer_auth, decisions, docs, errors, registry, sessions, system
+from cpniguard.api import (
+    audit,
+    campaigns,
+    consent,
+    customer_auth,
+    decisions,
+    docs,
+    errors,
+    registry,
+    sessions,
+    system,
+)
 from cpniguard.api.auth import KeyCache
 from cpniguard.api.fast_check import FastCheck
 from cpniguard.api.gate_queue import GateQueue
@@ -67,7 +78,7 @@ def create_app(app: App, *, key_cache_seconds: float = KEY_CACHE_SECONDS, lifesp
     api.state.gate_queue = GateQueue(app, lanes=GATE_LANES.get(app.engine.dialect.name, 1))
     errors.register(api)
     docs.install(api)
-    for module in (system, registry, consent, decisions, audit, customer_auth, sessions):
+    for module in (system, registry, consent, decisions, audit, customer_auth, sessions, campaigns):
         api.include_router(module.router)
     return api
 

@@ -1,0 +1,207 @@
+"""Campaigns over HTTP: staff users, the campaign workflow, audiences and exports (SAFE-3, SAFE-4).
+
+`by` names the member of staff acting (a user added with `cpniguard users add`); the API key
+names the system they act through. Both are in the ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import Field
+
+from cpniguard.actors import Actor
+from cpniguard.api.auth import Reader, Writer, scoped
+from cpniguard.api.bodies import Body, When
+from cpniguard.api.deps import AppDep, parse_moment
+from cpniguard.api.errors import ERROR_RESPONSES
+from cpniguard.api.responses import Out
+from cpniguard.campaigns.model import Campaign, Recipient
+from cpniguard.campaigns.service import (
+    CampaignSpec,
+    add_user,
+    build_audience,
+    create_campaign,
+    export_audience,
+    review_campaign,
+    submit_campaign,
+)
+from cpniguard.customers.model import ServiceCategory
+from cpniguard.decisions.model import Purpose
+from cpniguard.errors import NotFound
+from cpniguard.ids import parse_uuid
+from cpniguard.views import iso
+
+router = APIRouter(tags=["campaigns"], responses=ERROR_RESPONSES)
+Admin = Annotated[Actor, Depends(scoped("admin"))]
+
+
+class UserIn(Body):
+    name: str = Field(max_length=200)
+    roles: list[str] = Field(
+        min_length=1, description="agent, marketing, cro, supervisor, privacy-officer, auditor, admin"
+    )
+
+
+class UserOut(Out):
+    id: str
+    name: str
+    roles: list[str]
+
+
+class CampaignIn(Body):
+    name: str = Field(max_length=200)
+    purpose: Purpose
+    offer: str = Field(max_length=400)
+    offer_category: ServiceCategory | None = None
+    communications_related: bool = True
+    cpni: list[str] = Field(default_factory=lambda: ["services"])
+    recipients: list[Recipient] = Field(default_factory=lambda: [Recipient.CARRIER])
+    channel: str = Field(default="email", max_length=20)
+    by: str = Field(description="The staff user creating it")
+
+
+class ByIn(Body):
+    by: str
+
+
+class ReviewIn(Body):
+    by: str
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AudienceIn(Body):
+    at: When = None
+
+
+class CampaignOut(Out):
+    id: str
+    name: str
+    purpose: str
+    offer: str
+    offer_category: str | None
+    communications_related: bool
+    cpni: list[str]
+    recipients: list[str]
+    channel: str
+    owner: str
+    status: str
+    submitted_by: str | None
+    created_at: str | None
+    customer_approval_needed: str | None = None
+
+
+class AudienceOut(Out):
+    campaign: str
+    included: int
+    excluded: dict[str, int]
+
+
+def _out(c: Campaign, needed: str | None = None) -> CampaignOut:
+    return CampaignOut(
+        id=str(c.id),
+        name=c.name,
+        purpose=c.purpose.value,
+        offer=c.offer,
+        offer_category=c.offer_category.value if c.offer_category else None,
+        communications_related=c.communications_related,
+        cpni=list(c.cpni),
+        recipients=[r.value for r in c.recipients],
+        channel=c.channel,
+        owner=c.owner,
+        status=c.status.value,
+        submitted_by=c.submitted_by,
+        created_at=iso(c.created_at),
+        customer_approval_needed=needed,
+    )
+
+
+def _id(text: str) -> uuid.UUID:
+    return parse_uuid(text, "campaign")
+
+
+@router.post("/users", status_code=201)
+def new_user(body: UserIn, app: AppDep, actor: Admin) -> UserOut:
+    """Add a member of staff with roles."""
+    user = add_user(app.uow(), app.clock, actor, body.name, frozenset(body.roles))
+    return UserOut(id=str(user.id), name=user.name, roles=sorted(user.roles))
+
+
+@router.get("/users")
+def list_users(app: AppDep, actor: Reader) -> list[UserOut]:
+    with app.uow() as uow:
+        return [UserOut(id=str(u.id), name=u.name, roles=sorted(u.roles)) for u in uow.users.all()]
+
+
+@router.post("/campaigns", status_code=201)
+def new_campaign(body: CampaignIn, app: AppDep, actor: Writer) -> CampaignOut:
+    """Create a draft campaign."""
+    spec = CampaignSpec(
+        body.name,
+        body.purpose,
+        body.offer,
+        body.offer_category,
+        body.communications_related,
+        tuple(body.cpni),
+        tuple(body.recipients),
+        body.channel,
+    )
+    return _out(create_campaign(app.uow(), app.clock, spec, body.by))
+
+
+@router.get("/campaigns")
+def list_campaigns(app: AppDep, actor: Reader) -> list[CampaignOut]:
+    with app.uow() as uow:
+        return [_out(c) for c in uow.campaigns.all()]
+
+
+@router.get("/campaigns/{campaign_id}")
+def show_campaign(campaign_id: str, app: AppDep, actor: Reader) -> CampaignOut:
+    with app.uow() as uow:
+        found = uow.campaigns.get(_id(campaign_id))
+    if found is None:
+        raise NotFound(f"unknown campaign: {campaign_id}")
+    return _out(found)
+
+
+@router.post("/campaigns/{campaign_id}/submit")
+def submit(campaign_id: str, body: ByIn, app: AppDep, actor: Writer) -> CampaignOut:
+    """Submit for review: the answer says which approval each customer needs."""
+    campaign, needed = submit_campaign(app.uow(), app.clock, _id(campaign_id), body.by)
+    return _out(campaign, needed.value)
+
+
+@router.post("/campaigns/{campaign_id}/approve")
+def approve(campaign_id: str, body: ReviewIn, app: AppDep, actor: Writer) -> CampaignOut:
+    """A CRO or supervisor who did not submit it approves (SAFE-4)."""
+    return _out(review_campaign(app.uow(), app.clock, _id(campaign_id), body.by, True, body.reason))
+
+
+@router.post("/campaigns/{campaign_id}/reject")
+def reject(campaign_id: str, body: ReviewIn, app: AppDep, actor: Writer) -> CampaignOut:
+    return _out(review_campaign(app.uow(), app.clock, _id(campaign_id), body.by, False, body.reason))
+
+
+@router.post("/campaigns/{campaign_id}/audience")
+def audience(campaign_id: str, body: AudienceIn, app: AppDep, actor: Writer) -> AudienceOut:
+    """Build and freeze the audience: included, and excluded counted by reason."""
+    at = parse_moment(body.at) if body.at is not None else None
+    outcome = build_audience(app.uow(), app.clock, actor, _id(campaign_id), at)
+    return AudienceOut(campaign=campaign_id, included=len(outcome.allowed), excluded=outcome.denied)
+
+
+@router.post("/campaigns/{campaign_id}/export", response_class=Response)
+def export(campaign_id: str, app: AppDep, actor: Writer) -> Response:
+    """The audience re-checked against consent now, as CSV (third-party disclosures recorded)."""
+    done = export_audience(app.uow(), app.clock, actor, _id(campaign_id))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["campaign_id", "customer_id"])
+    writer.writerows([campaign_id, str(c)] for c in done.customers)
+    headers = {"X-Export-Id": str(done.export_id), "X-Disclosures": str(done.disclosures)}
+    return Response(out.getvalue(), media_type="text/csv", headers=headers)
