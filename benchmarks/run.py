@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import audit, batch, credentials, demo, http_decisions, in_process, outbox
+from benchmarks import audience, audit, batch, credentials, demo, http_decisions, in_process, outbox
 from benchmarks.common import BENCH_DIR, Options, Result, say, table
 
 AREAS: dict[str, Callable[[Options], list[Result]]] = {
     "in_process": in_process.run,
     "audit": audit.run,
     "batch": batch.run,
+    "audience": audience.run,
     "http": http_decisions.run,
     "demo": demo.run,
     "outbox": outbox.run,

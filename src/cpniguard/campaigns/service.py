@@ -114,6 +114,8 @@ def submit_campaign(uow: UnitOfWork, clock: Clock, campaign_id: uuid.UUID, by: s
     now = clock.now()
     with uow:
         user = _user(uow, by)
+        if not user.roles & MAKERS:
+            raise Forbidden(f"{user.name} may not submit campaigns (marketing, cro, supervisor or admin)")
         campaign = _campaign(uow, campaign_id)
         problem = design_problem(campaign)
         if problem:
@@ -205,6 +207,8 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
             running = campaign.moved(CampaignStatus.RUNNING)
             uow.campaigns.save(running)
             uow.campaigns.add_event(CampaignEvent(campaign.id, running.status.value, actor.label, now, "first export"))
+            started = {"campaign": str(campaign.id), "reason": "first export"}
+            uow.audit.add(AuditEntry.of("campaigns:campaign:running", actor, now, details=started))
         details = {
             "campaign": str(campaign.id),
             "export": str(export_id),

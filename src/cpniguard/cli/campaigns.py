@@ -182,6 +182,8 @@ def export(
     app = st.app()
     if out.exists() and out.is_dir():
         raise InvalidInput(f"--out {out} is a folder")
+    if not out.parent.is_dir():  # refused before the export records disclosures no file would hold
+        raise InvalidInput(f"--out {out}: no folder {out.parent}")
     done = export_audience(app.uow(), app.clock, st.actor(), _id(campaign_id))
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -38,6 +38,13 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     return _insert(conn, table, names, [[row[name] for row in rows] for name in names])
 
 
+def insert_columns(conn: Connection, table: Table, **columns: Column) -> int:
+    """Inserts rows given column by column (one list of values per column); returns how many."""
+    if not columns:
+        return 0
+    return _insert(conn, table, list(columns), list(columns.values()))
+
+
 def insert_records(conn: Connection, table: Table, records: Sequence[Any], **extra: Column) -> int:
     """Inserts dataclass instances whose fields are the table's columns, plus columns given
     whole in `extra` (one value per record); returns how many."""

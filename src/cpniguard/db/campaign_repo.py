@@ -14,10 +14,11 @@ from cpniguard.access.model import User
 from cpniguard.campaigns.model import Campaign, CampaignStatus, Recipient
 from cpniguard.customers.model import ServiceCategory
 from cpniguard.db import tables as t
+from cpniguard.db.bulk import insert_columns
 from cpniguard.decisions.model import Purpose
 from cpniguard.ports import CampaignEvent, Disclosure
 
-AUDIENCE_BATCH = 10_000
+AUDIENCE_BATCH = 100_000
 
 
 class SqlUserRepository:
@@ -110,11 +111,9 @@ class SqlCampaignRepository:
         self, campaign_id: uuid.UUID, customers: Sequence[str], built_at: datetime, at: datetime
     ) -> None:
         self._conn.execute(delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id == campaign_id))
-        for i in range(0, len(customers), AUDIENCE_BATCH):
-            rows = [
-                {"campaign_id": campaign_id, "customer_id": uuid.UUID(x)} for x in customers[i : i + AUDIENCE_BATCH]
-            ]
-            self._conn.execute(insert(t.campaign_audience), rows)
+        for i in range(0, len(customers), AUDIENCE_BATCH):  # COPY on PostgreSQL (bulk.py)
+            chunk = [uuid.UUID(x) for x in customers[i : i + AUDIENCE_BATCH]]
+            insert_columns(self._conn, t.campaign_audience, campaign_id=[campaign_id] * len(chunk), customer_id=chunk)
         c = t.campaigns.c
         self._conn.execute(
             update(t.campaigns).where(c.id == campaign_id).values(audience_built_at=built_at, audience_for=at)

@@ -1,0 +1,263 @@
+"""A campaign's whole life on SQLite and PostgreSQL: review, audience by the gate, the re-check
+at export, disclosure records (SAFE-3), the history of transitions (SAFE-4), append-only tables."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from cpniguard.actors import Actor
+from cpniguard.bootstrap import App
+from cpniguard.campaigns.model import Approval, Campaign, CampaignStatus, Recipient
+from cpniguard.campaigns.service import (
+    CampaignSpec,
+    add_user,
+    build_audience,
+    create_campaign,
+    export_audience,
+    review_campaign,
+    submit_campaign,
+)
+from cpniguard.clock import FixedClock
+from cpniguard.consent.model import Channel, ConsentEventKind
+from cpniguard.consent.service import record_event
+from cpniguard.customers.model import Customer
+from cpniguard.db import tables as t
+from cpniguard.decisions.model import Purpose, Request
+from cpniguard.decisions.service import check_batch
+from cpniguard.errors import Conflict, Forbidden, InvalidInput
+from tests.conftest import T0, a_customer
+
+K = ConsentEventKind
+COMMUNICATIONS = CampaignSpec("Spring fiber", Purpose.MARKETING_COMMUNICATIONS, "Fiber upgrade")
+THIRD_PARTY = CampaignSpec(
+    "Partner bundle", Purpose.MARKETING_THIRD_PARTY, "Streaming bundle", recipients=(Recipient.THIRD_PARTY,)
+)
+
+
+@pytest.fixture
+def staff(app: App, actor: Actor) -> None:
+    for name, role in [("mia", "marketing"), ("cora", "cro"), ("al", "agent")]:
+        add_user(app.uow(), app.clock, actor, name, frozenset({role}))
+
+
+def customers(app: App, actor: Actor) -> dict[str, Customer]:
+    """Opted in (two), presumed opt-out approval (email notice 40 days ago, AMB-3), still
+    waiting (notice 10 days ago), objected, and nothing on record."""
+    events = {
+        "opted_in": [(K.OPT_IN, Channel.WEB, 60)],
+        "opted_in_too": [(K.OPT_IN, Channel.PHONE, 50)],
+        "presumed": [(K.OPT_OUT_NOTICE_SENT, Channel.EMAIL, 40)],
+        "waiting": [(K.OPT_OUT_NOTICE_SENT, Channel.EMAIL, 10)],
+        "objected": [(K.OPT_OUT_NOTICE_SENT, Channel.EMAIL, 40), (K.OPT_OUT, Channel.PHONE, 20)],
+        "none": [],
+    }
+    made = {}
+    for i, (label, history) in enumerate(events.items()):
+        made[label] = a_customer(
+            app,
+            actor,
+            name=f"Customer {label}",
+            telephone_numbers=(f"+1202555{3000 + i}",),
+            at=T0 - timedelta(days=100),
+        )
+        for kind, channel, days_ago in history:
+            record_event(app.uow(), app.clock, actor, made[label].id, kind, channel, at=T0 - timedelta(days=days_ago))
+    return made
+
+
+def approved(app: App, spec: CampaignSpec = COMMUNICATIONS) -> Campaign:
+    campaign = create_campaign(app.uow(), app.clock, spec, "mia")
+    submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+    return review_campaign(app.uow(), app.clock, campaign.id, "cora", True, "checked against CONSENT-4")
+
+
+def count(app: App, table: object, campaign: uuid.UUID) -> int:
+    with app.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(table.c.campaign_id == campaign)).scalar_one())  # type: ignore[attr-defined]
+
+
+def audit_actions(app: App, campaign: uuid.UUID) -> list[str]:
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(t.audit_entries.c.action, t.audit_entries.c.details).order_by(t.audit_entries.c.seq))
+        return [r.action for r in rows if json.loads(r.details).get("campaign") == str(campaign)]
+
+
+def status_of(app: App, campaign: uuid.UUID) -> CampaignStatus:
+    with app.uow() as uow:
+        found = uow.campaigns.get(campaign)
+    assert found is not None
+    return found.status
+
+
+@pytest.mark.usefixtures("staff")
+def test_a_user_without_a_making_role_cannot_create_a_campaign(app: App) -> None:
+    with pytest.raises(Forbidden, match="al may not create campaigns"):
+        create_campaign(app.uow(), app.clock, COMMUNICATIONS, "al")
+    with app.uow() as uow:
+        assert uow.campaigns.all() == []
+
+
+@pytest.mark.usefixtures("staff")
+def test_submitting_states_the_approval_each_customer_needs(app: App) -> None:
+    campaign = create_campaign(app.uow(), app.clock, COMMUNICATIONS, "mia")
+    submitted, needed = submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+    assert needed is Approval.OPT_OUT
+    assert submitted.status is CampaignStatus.SUBMITTED and submitted.submitted_by == "mia"
+    assert status_of(app, campaign.id) is CampaignStatus.SUBMITTED
+
+
+@pytest.mark.usefixtures("staff")
+def test_an_unlawful_or_unauthorised_submit_writes_nothing(app: App) -> None:
+    spec = CampaignSpec("JV", Purpose.MARKETING_COMMUNICATIONS, "Fiber", recipients=(Recipient.JOINT_VENTURE,))
+    campaign = create_campaign(app.uow(), app.clock, spec, "mia")
+    with pytest.raises(InvalidInput, match="unlawful design"):
+        submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+    lawful = create_campaign(app.uow(), app.clock, COMMUNICATIONS, "mia")
+    with pytest.raises(Forbidden, match="al may not submit"):
+        submit_campaign(app.uow(), app.clock, lawful.id, "al")
+    for made in (campaign, lawful):
+        assert status_of(app, made.id) is CampaignStatus.DRAFT
+        assert count(app, t.campaign_events, made.id) == 1  # "created" only
+        assert audit_actions(app, made.id) == ["campaigns:campaign:draft"]
+
+
+@pytest.mark.usefixtures("staff")
+def test_the_cro_approves_but_not_the_submitter_nor_an_agent(app: App, actor: Actor) -> None:
+    add_user(app.uow(), app.clock, actor, "carl", frozenset({"cro"}))
+    campaign = create_campaign(app.uow(), app.clock, COMMUNICATIONS, "carl")
+    submit_campaign(app.uow(), app.clock, campaign.id, "carl")
+    with pytest.raises(Forbidden, match="made or submitted"):
+        review_campaign(app.uow(), app.clock, campaign.id, "carl", True, "mine")
+    with pytest.raises(Forbidden, match="cro or supervisor role"):
+        review_campaign(app.uow(), app.clock, campaign.id, "al", True, "looks fine")
+    assert status_of(app, campaign.id) is CampaignStatus.SUBMITTED
+    assert review_campaign(app.uow(), app.clock, campaign.id, "cora", True, "ok").status is CampaignStatus.APPROVED
+
+
+@pytest.mark.usefixtures("staff")
+def test_only_an_approved_campaign_builds_an_audience_or_exports(app: App, actor: Actor) -> None:
+    campaign = create_campaign(app.uow(), app.clock, COMMUNICATIONS, "mia")
+    with pytest.raises(Conflict, match="the campaign is draft"):
+        build_audience(app.uow(), app.clock, actor, campaign.id)
+    submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+    with pytest.raises(Conflict, match="the campaign is submitted"):
+        build_audience(app.uow(), app.clock, actor, campaign.id)
+    review_campaign(app.uow(), app.clock, campaign.id, "cora", False, "no opt-out notice on file")
+    with pytest.raises(Conflict, match="the campaign is rejected"):
+        build_audience(app.uow(), app.clock, actor, campaign.id)
+    with pytest.raises(Conflict, match="the campaign is rejected"):
+        export_audience(app.uow(), app.clock, actor, campaign.id)
+    ready = approved(app)
+    with pytest.raises(Conflict, match="build the audience first"):
+        export_audience(app.uow(), app.clock, actor, ready.id)
+    assert status_of(app, ready.id) is CampaignStatus.APPROVED
+
+
+@pytest.mark.usefixtures("staff")
+def test_the_audience_is_exactly_whom_the_gate_allows_and_excluded_are_counted_by_reason(
+    app: App, actor: Actor
+) -> None:
+    made = customers(app, actor)
+    campaign = approved(app)
+    outcome = build_audience(app.uow(), app.clock, actor, campaign.id)
+    gate = check_batch(app.uow(), app.clock, actor, Request(Purpose.MARKETING_COMMUNICATIONS))
+    expected = {str(made[x].id) for x in ("opted_in", "opted_in_too", "presumed")}
+    assert set(outcome.allowed) == set(gate.allowed) == expected
+    assert outcome.denied == gate.denied
+    assert sum(outcome.denied.values()) == 3 and outcome.denied.get("customer objected") == 1
+    with app.uow() as uow:
+        assert {str(x) for x in uow.campaigns.audience(campaign.id)} == expected
+
+
+@pytest.mark.usefixtures("staff")
+def test_an_objection_after_the_build_removes_the_customer_at_export(app: App, actor: Actor, clock: FixedClock) -> None:
+    made = customers(app, actor)
+    campaign = approved(app)
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    clock.move_to(T0 + timedelta(hours=1))
+    record_event(app.uow(), app.clock, actor, made["presumed"].id, K.OPT_OUT, Channel.PHONE)
+    clock.move_to(T0 + timedelta(hours=2))
+    done = export_audience(app.uow(), app.clock, actor, campaign.id)
+    assert set(done.customers) == {made["opted_in"].id, made["opted_in_too"].id}
+    assert done.removed == {"customer objected": 1}
+    assert done.disclosures == 0 and count(app, t.disclosures, campaign.id) == 0  # carrier only
+    assert status_of(app, campaign.id) is CampaignStatus.RUNNING
+
+
+@pytest.mark.usefixtures("staff")
+def test_a_third_party_export_leaves_one_disclosure_per_exported_customer(app: App, actor: Actor) -> None:
+    made = customers(app, actor)
+    campaign = approved(app, THIRD_PARTY)
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    done = export_audience(app.uow(), app.clock, actor, campaign.id)
+    assert set(done.customers) == {made["opted_in"].id, made["opted_in_too"].id}  # opt-in only (CONSENT-4)
+    assert done.disclosures == count(app, t.disclosures, campaign.id) == 2
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(t.disclosures).where(t.disclosures.c.campaign_id == campaign.id)).all()
+    assert {r.customer_id for r in rows} == set(done.customers)
+    assert {(r.recipient, r.categories, r.export_id, r.by) for r in rows} == {
+        ("third-party", "services", done.export_id, actor.label)
+    }
+    export_audience(app.uow(), app.clock, actor, campaign.id)  # every export is recorded again
+    assert count(app, t.disclosures, campaign.id) == 4
+
+
+@pytest.mark.usefixtures("staff")
+def test_every_transition_is_recorded_with_who_when_why_and_in_the_ledger(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customers(app, actor)
+    campaign = create_campaign(app.uow(), app.clock, COMMUNICATIONS, "mia")
+    clock.move_to(T0 + timedelta(minutes=1))
+    submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+    clock.move_to(T0 + timedelta(minutes=2))
+    review_campaign(app.uow(), app.clock, campaign.id, "cora", True, "checked against CONSENT-4")
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    clock.move_to(T0 + timedelta(minutes=3))
+    export_audience(app.uow(), app.clock, actor, campaign.id)
+    export_audience(app.uow(), app.clock, actor, campaign.id)  # no second "running"
+    with app.uow() as uow:
+        history = [(e.status, e.by, e.at, e.reason) for e in uow.campaigns.events(campaign.id)]
+    assert history == [
+        ("draft", "mia", T0, "created"),
+        ("submitted", "mia", T0 + timedelta(minutes=1), "each customer needs opt-out approval"),
+        ("approved", "cora", T0 + timedelta(minutes=2), "checked against CONSENT-4"),
+        ("running", actor.label, T0 + timedelta(minutes=3), "first export"),
+    ]
+    assert audit_actions(app, campaign.id) == [
+        "campaigns:campaign:draft",
+        "campaigns:campaign:submitted",
+        "campaigns:campaign:approved",
+        "campaigns:audience:built",
+        "campaigns:campaign:running",
+        "campaigns:audience:exported",
+        "campaigns:audience:exported",
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE campaign_events SET reason = 'rewritten'",
+        "DELETE FROM campaign_events",
+        "UPDATE disclosures SET recipient = 'carrier'",
+        "DELETE FROM disclosures",
+    ],
+)
+@pytest.mark.usefixtures("staff")
+def test_the_database_refuses_to_change_campaign_events_and_disclosures(app: App, actor: Actor, statement: str) -> None:
+    customers(app, actor)
+    campaign = approved(app, THIRD_PARTY)
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    export_audience(app.uow(), app.clock, actor, campaign.id)
+    before = (count(app, t.campaign_events, campaign.id), count(app, t.disclosures, campaign.id))
+    assert before[1] > 0
+    with pytest.raises(DBAPIError, match="append-only"), app.engine.begin() as conn:
+        conn.execute(text(statement))
+    assert (count(app, t.campaign_events, campaign.id), count(app, t.disclosures, campaign.id)) == before
