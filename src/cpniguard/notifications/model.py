@@ -34,6 +34,9 @@ class NoticeEvent(StrEnum):
     ONE_TIME_CODE = "one-time-code"
     CALL_DETAIL = "call-detail"
     BILLS = "bills"
+    OPT_OUT_NOTICE = "opt-out-notice"  # NOTICE-2..NOTICE-8: the individual notice of CPNI rights
+    OPT_OUT_RECORDED = "opt-out-recorded"  # NOTICE-9: the acknowledgement of an opt-out
+    OPT_OUT_CONFIRM = "opt-out-confirm"  # an opt-out from an unknown address: confirm it first
 
 
 class Channel(StrEnum):

@@ -63,6 +63,32 @@ OTHER = {
             "{carrier}: as requested on {when}, the records of your calls are enclosed ({count} calls). "
             "If you did not ask for them, call {support}.",
         ),
+        NoticeEvent.OPT_OUT_NOTICE: (
+            "Your choices about your customer information (CPNI)",
+            "{carrier}: Federal law gives you the right, and gives us the duty, to protect the "
+            "confidentiality of your customer proprietary network information (CPNI): the services "
+            "you buy from us, how you use them (such as the numbers you call, when and how long), "
+            "and the details on your bills. Unless you tell us not to, we, our affiliates that "
+            "provide communications services and our agents will use your CPNI to offer you "
+            "communications services that suit you. You may refuse, or withdraw your approval, at "
+            "any time and at no cost: reply to this message with the words opt out, or call "
+            "{support}, at any hour. Refusing does not change any service you have with us. We will "
+            "not use your CPNI this way until {days} days after this notice; your choice lasts "
+            "until you change it.",
+        ),
+        NoticeEvent.OPT_OUT_RECORDED: (
+            "We recorded your choice",
+            "{carrier}: on {when} we recorded that you do not want us to use your customer "
+            "information (CPNI) for marketing. This lasts until you tell us otherwise. Your "
+            "services are not affected.",
+        ),
+        NoticeEvent.OPT_OUT_CONFIRM: (
+            "Please confirm your request",
+            "{carrier}: we received a request to stop using customer information for marketing, "
+            "but we cannot match this address to an account. To protect the account holder, "
+            "please make the request from the email address or telephone number on your account, "
+            "or call {support}.",
+        ),
         NoticeEvent.BILLS: (
             "The bills you asked for",
             "{carrier}: as requested on {when}, your bills are enclosed ({count} bills). "
@@ -84,6 +110,31 @@ OTHER = {
             "Die angeforderten Verbindungsdaten",
             "{carrier}: Wie am {when} angefordert, erhalten Sie die Daten Ihrer Anrufe ({count} Anrufe) "
             "als Anlage. Wenn Sie sie nicht angefordert haben, rufen Sie {support} an.",
+        ),
+        NoticeEvent.OPT_OUT_NOTICE: (
+            "Ihre Wahl zu Ihren Kundendaten (CPNI)",
+            "{carrier}: Nach US-Bundesrecht haben Sie das Recht und wir die Pflicht, Ihre "
+            "Kundennetzdaten (CPNI) vertraulich zu behandeln: die Dienste, die Sie bei uns beziehen, "
+            "wie Sie sie nutzen (etwa welche Nummern Sie wann und wie lange anrufen) und die Angaben "
+            "auf Ihren Rechnungen. Wenn Sie nicht widersprechen, nutzen wir, unsere verbundenen "
+            "Unternehmen für Kommunikationsdienste und unsere Beauftragten Ihre CPNI, um Ihnen "
+            "passende Kommunikationsdienste anzubieten. Sie können jederzeit und kostenlos "
+            "widersprechen oder Ihre Zustimmung zurückziehen: Antworten Sie auf diese Nachricht mit "
+            "den Worten opt out oder rufen Sie rund um die Uhr {support} an. Ein Widerspruch ändert "
+            "keinen Ihrer Dienste. Wir nutzen Ihre CPNI so frühestens {days} Tage nach dieser "
+            "Mitteilung; Ihre Wahl gilt, bis Sie sie ändern.",
+        ),
+        NoticeEvent.OPT_OUT_RECORDED: (
+            "Wir haben Ihre Wahl gespeichert",
+            "{carrier}: Am {when} haben wir gespeichert, dass wir Ihre Kundendaten (CPNI) nicht für "
+            "Werbung nutzen sollen. Das gilt, bis Sie es ändern. Ihre Dienste bleiben unverändert.",
+        ),
+        NoticeEvent.OPT_OUT_CONFIRM: (
+            "Bitte bestätigen Sie Ihre Anfrage",
+            "{carrier}: Wir haben eine Anfrage erhalten, Kundendaten nicht mehr für Werbung zu "
+            "nutzen, können diese Adresse aber keinem Kundenkonto zuordnen. Zum Schutz des "
+            "Kontoinhabers stellen Sie die Anfrage bitte von der E-Mail-Adresse oder Telefonnummer "
+            "Ihres Kontos oder rufen Sie {support} an.",
         ),
         NoticeEvent.BILLS: (
             "Die angeforderten Rechnungen",
