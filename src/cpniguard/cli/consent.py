@@ -8,6 +8,7 @@ import typer
 
 from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
 from cpniguard.consent.model import Channel, ConsentEventKind
+from cpniguard.consent.notices import notices_due, send_opt_out_notices
 from cpniguard.consent.service import rebuild_state, record_event, show_consent
 from cpniguard.customers.model import ServiceCategory, parse_enum
 from cpniguard.decisions.model import Request, parse_purpose
@@ -124,3 +125,34 @@ def _read_ids(path: Path) -> list[CustomerId]:
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     return [parse_customer_id(line) for line in lines]
+
+
+@consent.command("notices-due")
+def notices_due_command(
+    ctx: typer.Context,
+    at: str | None = AT_OPTION,
+    include_never: bool = typer.Option(False, "--include-never", help="Also customers never sent a notice."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The biennial re-notice report (NOTICE-7): customers whose opt-out notice is due."""
+    app = state(ctx).app()
+    due = notices_due(app.uow(), when(at, app), include_never)
+    emit({"due": len(due), "customers": [str(c) for c in due]}, as_json)
+
+
+@consent.command("send-notices")
+def send_notices_command(
+    ctx: typer.Context,
+    customer: list[str] = typer.Option([], "--customer", help="A customer to send the notice to (repeatable)."),
+    due: bool = typer.Option(False, "--due", help="Every customer whose re-notice is due now."),
+    include_never: bool = typer.Option(False, "--include-never", help="With --due: also those never sent one."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Queue individual opt-out notices (email of record, else a letter); the worker sends them."""
+    st = state(ctx)
+    app = st.app()
+    if bool(customer) == due:
+        raise InvalidInput("give --due or one or more --customer, not both")
+    chosen = notices_due(app.uow(), app.clock.now(), include_never) if due else [parse_customer_id(c) for c in customer]
+    run = send_opt_out_notices(app.uow(), app.clock, st.actor(), app.letterhead, chosen)
+    emit({"queued": len(run.queued), "skipped": run.skipped}, as_json)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, or_, select
 from sqlalchemy.exc import DBAPIError
 
 from cpniguard.consent.model import Channel, ConsentEvent, ConsentEventKind, ConsentState
@@ -100,6 +101,16 @@ class SqlConsentRepository:
                 select(t.consent_state).where(t.one_of(self._conn, t.consent_state.c.customer_id, customers))
             ).all()
         return {CustomerId(r.customer_id): state_from_row(r) for r in rows}
+
+    def notices_due(self, at: datetime, include_never: bool) -> list[CustomerId]:
+        """Customers whose biennial re-notice is due at `at` (AMB-9), and with `include_never`
+        those who never had a delivered notice; customers opened after `at` are left out."""
+        s, c = t.consent_state.c, t.customers.c
+        due = s.renotice_due <= at
+        if include_never:
+            due = or_(due, s.notice_event.is_(None))
+        query = select(c.id).select_from(t.customers.outerjoin(t.consent_state)).where(c.created_at <= at, due)
+        return [CustomerId(i) for i in self._conn.execute(query.order_by(c.id)).scalars()]
 
     def save_state(self, state: ConsentState) -> None:
         # Delete-then-insert is portable upsert; both run inside the use case's transaction.

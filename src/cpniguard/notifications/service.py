@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
+from cpniguard.consent.model import Channel as ConsentChannel
+from cpniguard.consent.model import ConsentEvent, ConsentEventKind, fold
 from cpniguard.customers.model import Customer
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.notifications import delivery
@@ -111,8 +113,44 @@ def deliver_due(new_uow: Callable[[], UnitOfWork], clock: Clock, worker: Worker)
     if results:
         with new_uow() as uow:
             uow.outbox.record(worker.name, results)
+            _consent_effects(uow, worker.name, results)
             uow.commit()
     return run
+
+
+def _consent_effects(uow: UnitOfWork, worker: str, results: Sequence[DeliveryResult]) -> None:
+    """An opt-out notice's waiting period starts when it is delivered (NOTICE-6: the day an email
+    is sent, the third day after a letter is mailed, which the consent model counts); an email
+    that bounced for good starts nothing and the route goes on to a letter (NOTICE-8)."""
+    touched: set[CustomerId] = set()
+    for result in results:
+        notice = result.message.notice
+        if notice.event is not NoticeEvent.OPT_OUT_NOTICE or notice.customer_id is None:
+            continue
+        channel = result.message.stop.channel
+        if result.outcome == delivery.DELIVERED:
+            kind = ConsentEventKind.OPT_OUT_NOTICE_SENT
+        elif result.outcome == delivery.PERMANENT and channel is Channel.EMAIL:
+            kind = ConsentEventKind.OPT_OUT_NOTICE_BOUNCED
+        else:
+            continue
+        on = ConsentChannel.EMAIL if channel is Channel.EMAIL else ConsentChannel.MAIL
+        evidence = f"notice {result.message.idempotency_key}: {result.reference or result.error or ''}"[:2000]
+        customer = CustomerId(notice.customer_id)
+        event = ConsentEvent(new_id(), customer, kind, on, result.started_at, result.started_at, worker, evidence)
+        uow.consent.add(event)
+        touched.add(customer)
+        uow.audit.add(
+            AuditEntry.of(
+                f"consent:{kind.value}:recorded",
+                Actor.system(worker),
+                result.started_at,
+                customer,
+                details={"notice": str(notice.id), "channel": on.value},
+            )
+        )
+    for changed in touched:
+        uow.consent.save_state(fold(changed, uow.consent.events(changed)))
 
 
 def _send_all(worker: Worker, clock: Clock, claimed: Sequence[ClaimedMessage]) -> list[DeliveryResult]:

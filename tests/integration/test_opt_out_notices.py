@@ -1,0 +1,127 @@
+"""Opt-out notices: individually, by email or letter, the waiting period from delivery, bounces
+falling back to a letter, and the biennial re-notice report (NOTICE-2, NOTICE-5..NOTICE-8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from cpniguard.actors import Actor
+from cpniguard.bootstrap import App
+from cpniguard.clock import FixedClock
+from cpniguard.consent.model import Channel as ConsentChannel
+from cpniguard.consent.model import ConsentEventKind
+from cpniguard.consent.notices import notices_due, send_opt_out_notices
+from cpniguard.consent.service import record_event
+from cpniguard.decisions.model import Purpose, Request
+from cpniguard.decisions.service import check
+from cpniguard.notifications.model import Channel
+from cpniguard.notifications.service import Letterhead, Worker, deliver_due
+from cpniguard.ports import DeliveryFailed, Envelope
+from tests.conftest import T0, a_customer
+
+TWO_YEARS_AGO = T0 - timedelta(days=730)
+
+
+class FakeSender:
+    """Records what it was given; fails for good when told to (a 550 for an email)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[Envelope] = []
+        self.fail = fail
+
+    def send(self, envelope: Envelope) -> str:
+        if self.fail:
+            raise DeliveryFailed("SMTP server answered 550: no such mailbox", transient=False)
+        self.sent.append(envelope)
+        return f"ref-{len(self.sent)}"
+
+
+def _worker(email: FakeSender, letter: FakeSender) -> Worker:
+    return Worker("test-worker", {Channel.EMAIL: email, Channel.LETTER: letter})
+
+
+def _events(app: App, customer: object) -> list[tuple[str, str]]:
+    with app.uow() as uow:
+        return [(e.kind.value, e.channel.value) for e in uow.consent.events(customer)]  # type: ignore[arg-type]
+
+
+def _marketing(app: App, actor: Actor, customer: object) -> bool:
+    return check(app.uow(), app.clock, actor, customer, Request(Purpose.MARKETING_COMMUNICATIONS)).allowed  # type: ignore[arg-type]
+
+
+def test_notice_6_an_email_notice_starts_the_waiting_period_when_it_is_delivered(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customer = a_customer(app, actor, at=TWO_YEARS_AGO)
+    run = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    assert run.queued == [str(customer.id)]
+    assert _events(app, customer.id) == []  # queued is not sent
+    email, letter = FakeSender(), FakeSender()
+    assert deliver_due(app.uow, app.clock, _worker(email, letter)).outcomes == {"delivered": 1}
+    [sent] = email.sent
+    assert sent.recipient == "ada@example.com" and "opt out" in sent.body and "30 days" in sent.body
+    assert _events(app, customer.id) == [("opt-out-notice-sent", "email")]
+    clock.move_to(T0 + timedelta(days=30))
+    assert not _marketing(app, actor, customer.id)  # AMB-3: still waiting
+    clock.move_to(T0 + timedelta(days=31))
+    assert _marketing(app, actor, customer.id)
+
+
+def test_notice_8_a_bounced_email_notice_starts_nothing_and_a_letter_goes_instead(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customer = a_customer(app, actor, at=TWO_YEARS_AGO)
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    email, letter = FakeSender(fail=True), FakeSender()
+    deliver_due(app.uow, app.clock, _worker(email, letter))
+    assert _events(app, customer.id) == [("opt-out-notice-bounced", "email")]
+    assert letter.sent == []
+    deliver_due(app.uow, app.clock, _worker(email, letter))  # the fallback is due at once
+    [mailed] = letter.sent
+    assert mailed.recipient.startswith("Ada Lovelace\n12 Analytical Way")
+    assert _events(app, customer.id) == [("opt-out-notice-bounced", "email"), ("opt-out-notice-sent", "mail")]
+    clock.move_to(T0 + timedelta(days=33))  # mailed on day 0: the period starts on day 3 (NOTICE-6)
+    assert not _marketing(app, actor, customer.id)
+    clock.move_to(T0 + timedelta(days=34))
+    assert _marketing(app, actor, customer.id)
+
+
+def test_notice_5_a_customer_without_an_email_or_postal_address_of_record_gets_no_notice(
+    app: App, actor: Actor
+) -> None:
+    customer = a_customer(app, actor, emails=(), postal_addresses=(), at=TWO_YEARS_AGO)
+    run = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    assert run.queued == [] and "no email or postal address of record" in run.skipped[str(customer.id)]
+    with app.uow() as uow:
+        assert uow.outbox.notices(customer.id, 10) == []
+
+
+def test_notice_7_a_notice_two_years_old_is_due_again_and_sending_it_clears_the_report(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    old = a_customer(app, actor, at=TWO_YEARS_AGO - timedelta(days=30))
+    fresh = a_customer(app, actor, name="Fresh Notice", telephone_numbers=("+12025550177",), at=TWO_YEARS_AGO)
+    never = a_customer(app, actor, name="Never Noticed", telephone_numbers=("+12025550178",), at=TWO_YEARS_AGO)
+    record_event(
+        app.uow(),
+        app.clock,
+        actor,
+        old.id,
+        ConsentEventKind.OPT_OUT_NOTICE_SENT,
+        ConsentChannel.EMAIL,
+        at=TWO_YEARS_AGO,
+    )
+    record_event(
+        app.uow(),
+        app.clock,
+        actor,
+        fresh.id,
+        ConsentEventKind.OPT_OUT_NOTICE_SENT,
+        ConsentChannel.EMAIL,
+        at=T0 - timedelta(days=40),
+    )
+    assert notices_due(app.uow(), T0) == [old.id]
+    assert set(notices_due(app.uow(), T0, include_never=True)) == {old.id, never.id}
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [old.id])
+    deliver_due(app.uow, app.clock, _worker(FakeSender(), FakeSender()))
+    assert notices_due(app.uow(), T0) == []
