@@ -3,11 +3,13 @@ falling back to a letter, and the biennial re-notice report (NOTICE-2, NOTICE-5.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
 from cpniguard.clock import FixedClock
+from cpniguard.consent.failures import record_opt_out_failure
 from cpniguard.consent.model import Channel as ConsentChannel
 from cpniguard.consent.model import ConsentEventKind
 from cpniguard.consent.notices import notices_due, send_opt_out_notices
@@ -125,3 +127,26 @@ def test_notice_7_a_notice_two_years_old_is_due_again_and_sending_it_clears_the_
     send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [old.id])
     deliver_due(app.uow, app.clock, _worker(FakeSender(), FakeSender()))
     assert notices_due(app.uow(), T0) == []
+
+
+def test_safe_5_an_opt_out_failure_creates_the_fcc_letter_task_due_in_five_business_days(
+    app: App, actor: Actor
+) -> None:
+    task = record_opt_out_failure(
+        app.uow(), app.clock, actor, "email reply", "replies were refused for two days", date(2026, 11, 25)
+    )
+    assert task.due_on == date(2026, 12, 3)  # Thanksgiving (26 November) is skipped
+    with app.uow() as uow:
+        [alert] = uow.auth.alerts(None, 10)
+    fields = json.loads(alert.details)
+    assert alert.kind == "fcc-opt-out-failure-letter" and fields["due_on"] == "2026-12-03"
+    assert {
+        "carrier_name",
+        "mechanisms",
+        "problem",
+        "remedy_and_date",
+        "state_commissions",
+        "customer_notice_copy",
+        "contact",
+    } <= set(fields)
+    assert fields["problem"] == "replies were refused for two days"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
 
+from cpniguard.calendar import EASTERN
 from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
+from cpniguard.consent.failures import record_opt_out_failure
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.notices import notices_due, send_opt_out_notices
 from cpniguard.consent.service import rebuild_state, record_event, show_consent
@@ -156,3 +159,30 @@ def send_notices_command(
     chosen = notices_due(app.uow(), app.clock.now(), include_never) if due else [parse_customer_id(c) for c in customer]
     run = send_opt_out_notices(app.uow(), app.clock, st.actor(), app.letterhead, chosen)
     emit({"queued": len(run.queued), "skipped": run.skipped}, as_json)
+
+
+@consent.command("opt-out-failure")
+def opt_out_failure_command(
+    ctx: typer.Context,
+    mechanisms: str = typer.Option(..., "--mechanisms", help="The opt-out mechanisms that failed, e.g. email reply."),
+    problem: str = typer.Option(..., "--problem", help="What went wrong, and for how many customers."),
+    found: str | None = typer.Option(None, "--found", help="The day it was found (default today, Eastern)."),
+    remedy: str = typer.Option("", "--remedy", help="The remedy, and when it was or will be in place."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """SAFE-5: record an opt-out failure; creates the FCC letter task due in 5 business days."""
+    st = state(ctx)
+    app = st.app()
+    found_on = when(found, app).astimezone(EASTERN).date() if found else None
+    task = record_opt_out_failure(
+        app.uow(), app.clock, st.actor(), mechanisms, problem, found_on, remedy, app.settings.carrier_name
+    )
+    emit(
+        {
+            "task": task.id,
+            "found_on": task.found_on.isoformat(),
+            "due_on": task.due_on.isoformat(),
+            "letter": asdict(task.letter),
+        },
+        as_json,
+    )
