@@ -48,6 +48,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         sms_url=env.get("CPNIGUARD_SMS_URL") or None,
         sms_token=env.get("CPNIGUARD_SMS_TOKEN") or None,
         letters_dir=env.get("CPNIGUARD_LETTERS_DIR") or None,
+        imap_url=env.get("CPNIGUARD_IMAP_URL") or None,
         serve_worker=env.get("CPNIGUARD_SERVE_WORKER", "1").strip().lower() not in {"0", "false", "no", "off"},
         **_from_env(env, base),
     )
@@ -60,7 +61,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     return settings
 
 
-TEXT_SETTINGS = ("mail_from", "outbox_dir", "carrier_name", "support_line", "return_address")
+TEXT_SETTINGS = ("mail_from", "outbox_dir", "carrier_name", "support_line", "return_address", "marketing_address")
 INT_SETTINGS = (
     "port",
     "audit_checkpoint_every",
@@ -72,6 +73,7 @@ INT_SETTINGS = (
     "lockout_minutes",
     "code_minutes",
     "worker_connections",
+    "mail_listener_port",
 )
 
 

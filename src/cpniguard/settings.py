@@ -30,6 +30,10 @@ class Settings:
     serve_worker: bool = True  # `cpniguard serve` also delivers the outbox in a thread
     worker_connections: int = 4  # SMTP connections (and SMS clients) one worker sends on at once
     return_address: str = "Customer Care\nPO Box 1\nSpringfield, IL 62701"
+    # Opt-outs by email (NOTICE-8, NOTICE-9): the marketing mailbox over IMAP, or our own listener.
+    imap_url: str | None = None  # imaps://user:pass@host:993/INBOX
+    marketing_address: str = "marketing@localhost"
+    mail_listener_port: int = 2525
     # Credentials (AUTH-1, AUTH-7): argon2id cost, lockout, one-time codes.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65_536

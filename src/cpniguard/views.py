@@ -189,7 +189,7 @@ def notice_view(record: NoticeRecord) -> dict[str, Any]:
     notice = record.notice
     return {
         "id": str(notice.id),
-        "customer_id": str(notice.customer_id),
+        "customer_id": str(notice.customer_id) if notice.customer_id else None,
         "event": notice.event.value,
         "channel": record.channel,
         "recipient": record.recipient,

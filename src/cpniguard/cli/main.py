@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.exceptions import TyperException
 
-from cpniguard.cli import admin, audit, campaigns, consent, credentials, data, notices, registry, sessions
+from cpniguard.cli import admin, audit, campaigns, consent, credentials, data, mailbox, notices, registry, sessions
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
 
@@ -50,6 +50,7 @@ app.add_typer(audit.audit, name="audit")
 app.add_typer(admin.api_keys, name="api-keys")
 app.command("demo")(data.demo)
 app.add_typer(data.imports, name="import")
+app.add_typer(mailbox.mail, name="mail")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -58,7 +58,7 @@ class Notice:
 
     id: uuid.UUID
     created_at: datetime
-    customer_id: uuid.UUID
+    customer_id: uuid.UUID | None  # None: to someone who is no customer of record (OPT_OUT_CONFIRM)
     event: NoticeEvent
     language: str
     route: tuple[Stop, ...]

@@ -1,0 +1,168 @@
+"""Opt-outs by email (NOTICE-8, NOTICE-9): mail to the marketing address, or a reply to a notice.
+
+An objection from an email address of record (DEF-5: on the account 30 days) is recorded at
+once, with the message itself as evidence, and acknowledged to that address. From any other
+address it cannot be tied to an account without letting anyone object for anyone, so the sender
+is asked to make the request through a contact of record instead. Recording a refusal can only
+narrow the use of CPNI, so a forged sender of record does no harm beyond an extra
+acknowledgement to the real holder of that address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import parseaddr
+
+from cpniguard.actors import Actor
+from cpniguard.audit.model import AuditEntry
+from cpniguard.clock import Clock
+from cpniguard.consent.model import Channel, ConsentEvent, ConsentEventKind, fold, validate_event
+from cpniguard.customers.model import ContactKind, Customer
+from cpniguard.ids import CustomerId, new_id
+from cpniguard.notifications import model as notices
+from cpniguard.notifications.service import Letterhead, compose, queue_notice
+from cpniguard.notifications.texts import render
+from cpniguard.ports import UnitOfWork
+
+RECORDED, CONFIRMATION_REQUESTED, IGNORED = "recorded", "confirmation-requested", "ignored"
+OBJECTION = re.compile(r"\b(opt[\s-]?out|stop|unsubscribe|remove)\b", re.IGNORECASE)
+OBJECTION_DE = re.compile(r"\b(widerspruch|widerspreche\w*|abmelden|keine\s+werbung)\b", re.IGNORECASE)
+FIRST_LINES = 5  # a request is written at the top; quoted text and signatures further down do not count
+OUR_MESSAGE_ID = re.compile(r"<[^<>\s@]+@cpniguard>")  # delivery/smtp.py `message_id`
+MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
+BODY_LIMIT = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMail:
+    sender: str  # the From address, lower-cased; "" when there is none
+    subject: str
+    body: str  # the first text/plain part, decoded
+    message_id: str  # "<...>", or "" when the message has none
+    replies_to: tuple[str, ...]  # the ids in In-Reply-To and References
+    sha256: str  # of the raw message: the evidence can be matched to the stored mail
+    automatic: bool = False  # an auto-reply or a bulk message (RFC 3834): never answered
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.rpartition("@")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundOutcome:
+    kind: str  # recorded | confirmation-requested | ignored
+    customers: tuple[CustomerId, ...] = ()
+    message_id: str = ""
+
+
+def parse_inbound(raw: bytes) -> InboundMail:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    _, address = parseaddr(str(message.get("From", "")))
+    references = f"{message.get('In-Reply-To', '')} {message.get('References', '')}"
+    ids = MESSAGE_ID.findall(str(message.get("Message-ID", "")))
+    return InboundMail(
+        sender=address.strip().lower() if "@" in address else "",
+        subject=" ".join(str(message.get("Subject", "")).split()),
+        body=_plain_text(message)[:BODY_LIMIT],
+        message_id=ids[0] if ids else "",
+        replies_to=tuple(MESSAGE_ID.findall(references)),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        automatic=_automatic(message),
+    )
+
+
+def _plain_text(message: Message) -> str:
+    part = message.get_body(preferencelist=("plain",)) if isinstance(message, EmailMessage) else None
+    if part is None:
+        return ""
+    try:
+        return str(part.get_content())
+    except (LookupError, ValueError):  # an unknown or wrong charset: the words still count
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+
+
+def _automatic(message: Message) -> bool:
+    submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    return submitted != "no" or precedence in {"bulk", "junk", "list"}
+
+
+def _opening(mail: InboundMail) -> str:
+    lines = [line for line in mail.body.splitlines() if line.strip() and not line.lstrip().startswith(">")]
+    return "\n".join([mail.subject, *lines[:FIRST_LINES]])
+
+
+def replies_to_our_notice(mail: InboundMail) -> bool:
+    return any(OUR_MESSAGE_ID.fullmatch(ref) for ref in mail.replies_to)
+
+
+def asks_to_opt_out(mail: InboundMail) -> bool:
+    """An objection in the subject or first lines, in English or German, or any reply to one of
+    our notices: NOTICE-8 lets customers opt out by replying, whatever they write."""
+    if mail.automatic or not mail.sender:
+        return False
+    opening = _opening(mail)
+    return replies_to_our_notice(mail) or bool(OBJECTION.search(opening) or OBJECTION_DE.search(opening))
+
+
+def receive_mail(uow: UnitOfWork, clock: Clock, actor: Actor, raw: bytes, letterhead: Letterhead) -> InboundOutcome:
+    """Handles one message to the marketing address in one unit of work: records the opt-out of
+    every customer whose email of record sent it, asks an unknown sender to confirm, or ignores it."""
+    mail, now = parse_inbound(raw), clock.now()
+    with uow:
+        if not asks_to_opt_out(mail):
+            outcome = InboundOutcome(IGNORED, message_id=mail.message_id)
+        elif customers := _senders_of_record(uow, mail.sender, now):
+            for customer in customers:
+                _record_opt_out(uow, actor, now, customer, mail, letterhead)
+            outcome = InboundOutcome(RECORDED, tuple(c.id for c in customers), mail.message_id)
+        else:
+            queue_notice(uow, actor, now, _confirmation_request(mail, now, letterhead))
+            outcome = InboundOutcome(CONFIRMATION_REQUESTED, message_id=mail.message_id)
+        details = {"outcome": outcome.kind, "sender_domain": mail.sender_domain, "sha256": mail.sha256}
+        uow.audit.add(AuditEntry.of("consent:inbound-mail:received", actor, now, details=details))
+        uow.commit()
+    return outcome
+
+
+def _senders_of_record(uow: UnitOfWork, sender: str, at: datetime) -> list[Customer]:
+    """The customers with `sender` as an email address of record at `at` (DEF-5)."""
+    found = uow.customers.find(sender, limit=50)
+    return [
+        customer
+        for customer in found
+        if any(c.value.lower() == sender for c in customer.contacts_of_record(at, ContactKind.EMAIL))
+    ]
+
+
+def _record_opt_out(
+    uow: UnitOfWork, actor: Actor, now: datetime, customer: Customer, mail: InboundMail, letterhead: Letterhead
+) -> None:
+    # The same message fetched twice (a mailbox flag that did not stick) is recorded once.
+    if any(mail.sha256 in event.evidence for event in uow.consent.events(customer.id)):
+        return
+    kind, channel = ConsentEventKind.OPT_OUT, Channel.EMAIL
+    validate_event(kind, channel)
+    evidence = f"email Message-ID {mail.message_id or '(none)'} sha256 {mail.sha256}"
+    event = uow.consent.add(ConsentEvent(new_id(), customer.id, kind, channel, now, now, actor.label, evidence))
+    uow.consent.save_state(fold(customer.id, uow.consent.events(customer.id)))
+    details = {"event": str(event.id), "channel": channel.value, "effective": event.at.isoformat()}
+    uow.audit.add(AuditEntry.of(f"consent:{kind.value}:recorded", actor, now, customer.id, details=details))
+    route = (notices.Stop(notices.Channel.EMAIL, mail.sender),)
+    queue_notice(uow, actor, now, compose(customer, notices.NoticeEvent.OPT_OUT_RECORDED, now, letterhead, route))
+
+
+def _confirmation_request(mail: InboundMail, now: datetime, letterhead: Letterhead) -> notices.Notice:
+    """To a sender who is no customer of record: in German when they wrote in German."""
+    language = "de" if OBJECTION_DE.search(_opening(mail)) else "en"
+    event = notices.NoticeEvent.OPT_OUT_CONFIRM
+    subject, body = render(event, language, now, letterhead.carrier, letterhead.support)
+    route = (notices.Stop(notices.Channel.EMAIL, mail.sender),)
+    return notices.Notice(new_id(), now, None, event, language, route, subject, body)
