@@ -15,9 +15,11 @@ from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
 from cpniguard.campaigns.model import Approval, Campaign, CampaignStatus, Recipient
 from cpniguard.campaigns.service import (
+    REPORT_COLUMNS,
     CampaignSpec,
     add_user,
     build_audience,
+    campaign_report,
     create_campaign,
     export_audience,
     review_campaign,
@@ -30,6 +32,7 @@ from cpniguard.customers.model import Customer
 from cpniguard.db import tables as t
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check_batch
+from cpniguard.delivery.report_pdf import table_pdf
 from cpniguard.errors import Conflict, Forbidden, InvalidInput
 from tests.conftest import T0, a_customer
 
@@ -261,3 +264,19 @@ def test_the_database_refuses_to_change_campaign_events_and_disclosures(app: App
     with pytest.raises(DBAPIError, match="append-only"), app.engine.begin() as conn:
         conn.execute(text(statement))
     assert (count(app, t.campaign_events, campaign.id), count(app, t.disclosures, campaign.id)) == before
+
+
+@pytest.mark.usefixtures("staff")
+def test_safe_3_the_campaign_report_lists_cpni_used_offer_reviews_audience_and_disclosures(
+    app: App, actor: Actor
+) -> None:
+    customers(app, actor)
+    campaign = approved(app)
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    rows = {row["campaign"]: row for row in campaign_report(app.uow())}
+    row = rows[str(campaign.id)]
+    assert row["cpni_used"] == ", ".join(campaign.cpni) and row["offer"] == campaign.offer
+    assert row["reviews"].startswith("approved by cora") and row["audience"] == "3"  # two opt-ins, one presumed
+    assert row["disclosures"] == "0" and set(row) == set(REPORT_COLUMNS)
+    pdf = table_pdf("Campaigns", app.clock.now(), list(REPORT_COLUMNS), [list(r.values()) for r in rows.values()])
+    assert pdf.startswith(b"%PDF")

@@ -228,3 +228,49 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
         )
         uow.commit()
     return Export(export_id, customers, now_allowed.denied, len(records))
+
+
+REPORT_COLUMNS = (
+    "campaign",
+    "name",
+    "status",
+    "purpose",
+    "offer",
+    "offer_category",
+    "cpni_used",
+    "recipients",
+    "owner",
+    "reviews",
+    "audience",
+    "disclosures",
+)
+
+
+def campaign_report(uow: UnitOfWork) -> list[dict[str, str]]:
+    """SAFE-3: each campaign with the CPNI it used, its offer, its reviews and its audience."""
+    rows = []
+    with uow:
+        for c in uow.campaigns.all():
+            reviews = [
+                f"{e.status} by {e.by} on {e.at.date().isoformat()}: {e.reason}"
+                for e in uow.campaigns.events(c.id)
+                if e.status in (CampaignStatus.APPROVED.value, CampaignStatus.REJECTED.value)
+            ]
+            built = uow.campaigns.audience_built(c.id)
+            rows.append(
+                {
+                    "campaign": str(c.id),
+                    "name": c.name,
+                    "status": c.status.value,
+                    "purpose": c.purpose.value,
+                    "offer": c.offer,
+                    "offer_category": c.offer_category.value if c.offer_category else "",
+                    "cpni_used": ", ".join(c.cpni),
+                    "recipients": ", ".join(r.value for r in c.recipients),
+                    "owner": c.owner,
+                    "reviews": "; ".join(reviews),
+                    "audience": str(len(uow.campaigns.audience(c.id))) if built else "",
+                    "disclosures": str(uow.campaigns.disclosure_count(c.id)),
+                }
+            )
+    return rows

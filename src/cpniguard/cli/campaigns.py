@@ -10,9 +10,11 @@ import typer
 
 from cpniguard.campaigns.model import Campaign, Recipient
 from cpniguard.campaigns.service import (
+    REPORT_COLUMNS,
     CampaignSpec,
     add_user,
     build_audience,
+    campaign_report,
     create_campaign,
     export_audience,
     review_campaign,
@@ -21,6 +23,7 @@ from cpniguard.campaigns.service import (
 from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, progress, state, when
 from cpniguard.customers.model import ServiceCategory, parse_enum
 from cpniguard.decisions.model import parse_purpose
+from cpniguard.delivery.report_pdf import table_pdf
 from cpniguard.errors import InvalidInput, NotFound
 from cpniguard.ids import parse_uuid
 from cpniguard.views import iso
@@ -217,3 +220,28 @@ def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     with app.uow() as uow:
         found = uow.campaigns.all()
     emit([_campaign_view(c) for c in found], as_json)
+
+
+@campaigns.command("report")
+def report(
+    ctx: typer.Context,
+    csv_out: Path | None = typer.Option(None, "--csv", help="Write the report as CSV here."),
+    pdf_out: Path | None = typer.Option(None, "--pdf", help="Write the report as PDF here."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """SAFE-3: every campaign with its CPNI used, offer, reviews, audience and disclosures."""
+    app = state(ctx).app()
+    for out in (csv_out, pdf_out):
+        if out is not None and not out.parent.is_dir():
+            raise InvalidInput(f"no such folder: {out.parent}")
+    rows = campaign_report(app.uow())
+    if csv_out is not None:
+        with csv_out.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    if pdf_out is not None:
+        columns = [c for c in REPORT_COLUMNS if c != "campaign"]
+        body = [[row[c] for c in columns] for row in rows]
+        pdf_out.write_bytes(table_pdf("CPNI marketing campaigns (SAFE-3)", app.clock.now(), columns, body))
+    emit(rows, as_json)
