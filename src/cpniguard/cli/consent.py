@@ -12,6 +12,7 @@ from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
 from cpniguard.consent.failures import record_opt_out_failure
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.notices import notices_due, send_opt_out_notices
+from cpniguard.consent.retention import KEPT_FOREVER, purge
 from cpniguard.consent.service import rebuild_state, record_event, show_consent
 from cpniguard.customers.model import ServiceCategory, parse_enum
 from cpniguard.decisions.model import Request, parse_purpose
@@ -186,3 +187,16 @@ def opt_out_failure_command(
         },
         as_json,
     )
+
+
+def purge_command(
+    ctx: typer.Context,
+    before: str = typer.Option(..., "--before", help="Purge working data older than this (at least a year ago)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete expired working data; refuses anything younger than a year (AMB-8). Records the
+    rules name (ledgers, campaign events, disclosures, deliveries) are never deleted."""
+    st = state(ctx)
+    app = st.app()
+    counts = purge(app.uow(), app.clock, st.actor(), when(before, app))
+    emit({"purged": counts, "kept_forever": list(KEPT_FOREVER)}, as_json)

@@ -23,6 +23,7 @@ from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
 from cpniguard.db.gate_reads import SqlGateReads
 from cpniguard.db.outbox_repo import SqlOutboxRepository
+from cpniguard.db.purge import SqlPurge
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
 
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
         self.auth = SqlAuthRepository(conn)
         self.users = SqlUserRepository(conn)
         self.campaigns = SqlCampaignRepository(conn)
+        self.purge = SqlPurge(conn)
         self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
         return self
 

@@ -1,0 +1,37 @@
+"""AMB-8 and the record periods (SAFE-3, SAFE-4, NOTICE-1): nothing younger than a year is
+purged, and the records the rules name are not purged at all (they are append-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cpniguard.actors import Actor
+from cpniguard.audit.model import AuditEntry
+from cpniguard.calendar import add_years, eastern_date, start_of_day
+from cpniguard.clock import Clock
+from cpniguard.errors import Forbidden
+from cpniguard.ports import UnitOfWork
+
+KEPT_FOREVER = (
+    "audit_entries",
+    "consent_events",
+    "campaign_events",
+    "disclosures",
+    "deliveries",
+)
+
+
+def purge(uow: UnitOfWork, clock: Clock, actor: Actor, before: datetime) -> dict[str, int]:
+    """Deletes working data (expired one-time codes, old authentication attempts, audience
+    snapshots of finished campaigns) older than `before`; refuses a `before` within the last year."""
+    now = clock.now()
+    earliest = start_of_day(add_years(eastern_date(now), -1))
+    if before > earliest:
+        raise Forbidden(f"records younger than one year are kept (AMB-8): purge before {earliest.date()} at the latest")
+    with uow:
+        counts = uow.purge.working_data(before)
+        uow.audit.add(
+            AuditEntry.of("records:working-data:purged", actor, now, details={"before": before.isoformat(), **counts})
+        )
+        uow.commit()
+    return counts
