@@ -126,3 +126,12 @@ def test_an_auto_reply_saying_stop_is_ignored(app: App, actor: Actor) -> None:
     raw = a_mail("ada@example.com", "Out of office: stop by on Monday", Auto_Submitted="auto-replied")
     assert receive_mail(app.uow(), app.clock, MAILBOX, raw, app.letterhead).kind == "ignored"
     assert opt_outs(app, customer) == []
+
+
+def test_an_address_stored_with_capitals_is_found_when_the_customer_writes_it_the_same_way(
+    app: App, actor: Actor
+) -> None:
+    customer = a_customer(app, actor, emails=("Grace.Hopper@Example.com",), at=T0 - timedelta(days=730))
+    raw = a_mail("Grace.Hopper@example.com", "opt out")
+    outcome = receive_mail(app.uow(), app.clock, MAILBOX, raw, app.letterhead)
+    assert (outcome.kind, outcome.customers) == ("recorded", (customer.id,))

@@ -48,6 +48,7 @@ class InboundMail:
     replies_to: tuple[str, ...]  # the ids in In-Reply-To and References
     sha256: str  # of the raw message: the evidence can be matched to the stored mail
     automatic: bool = False  # an auto-reply or a bulk message (RFC 3834): never answered
+    sender_as_written: str = ""  # the From address as it came: stored addresses keep their case
 
     @property
     def sender_domain(self) -> str:
@@ -74,6 +75,7 @@ def parse_inbound(raw: bytes) -> InboundMail:
         replies_to=tuple(MESSAGE_ID.findall(references)),
         sha256=hashlib.sha256(raw).hexdigest(),
         automatic=_automatic(message),
+        sender_as_written=address.strip() if "@" in address else "",
     )
 
 
@@ -119,7 +121,7 @@ def receive_mail(uow: UnitOfWork, clock: Clock, actor: Actor, raw: bytes, letter
     with uow:
         if not asks_to_opt_out(mail):
             outcome = InboundOutcome(IGNORED, message_id=mail.message_id)
-        elif customers := _senders_of_record(uow, mail.sender, now):
+        elif customers := _senders_of_record(uow, mail, now):
             for customer in customers:
                 _record_opt_out(uow, actor, now, customer, mail, letterhead)
             outcome = InboundOutcome(RECORDED, tuple(c.id for c in customers), mail.message_id)
@@ -132,13 +134,15 @@ def receive_mail(uow: UnitOfWork, clock: Clock, actor: Actor, raw: bytes, letter
     return outcome
 
 
-def _senders_of_record(uow: UnitOfWork, sender: str, at: datetime) -> list[Customer]:
-    """The customers with `sender` as an email address of record at `at` (DEF-5)."""
-    found = uow.customers.find(sender, limit=50)
+def _senders_of_record(uow: UnitOfWork, mail: InboundMail, at: datetime) -> list[Customer]:
+    """The customers with the sender as an email address of record at `at` (DEF-5). The local
+    part of an address keeps its case when stored, so both spellings are looked up."""
+    spellings = dict.fromkeys(filter(None, (mail.sender_as_written, mail.sender)))
+    found = {c.id: c for spelling in spellings for c in uow.customers.find(spelling, limit=50)}
     return [
         customer
-        for customer in found
-        if any(c.value.lower() == sender for c in customer.contacts_of_record(at, ContactKind.EMAIL))
+        for customer in found.values()
+        if any(c.value.lower() == mail.sender for c in customer.contacts_of_record(at, ContactKind.EMAIL))
     ]
 
 
