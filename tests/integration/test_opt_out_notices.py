@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from email.message import EmailMessage
 
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
 from cpniguard.clock import FixedClock
 from cpniguard.consent.failures import record_opt_out_failure
+from cpniguard.consent.inbound import receive_mail
 from cpniguard.consent.model import Channel as ConsentChannel
 from cpniguard.consent.model import ConsentEventKind
 from cpniguard.consent.notices import notices_due, send_opt_out_notices
@@ -150,3 +152,46 @@ def test_safe_5_an_opt_out_failure_creates_the_fcc_letter_task_due_in_five_busin
         "contact",
     } <= set(fields)
     assert fields["problem"] == "replies were refused for two days"
+
+
+def _status_report(notice_key: str) -> bytes:
+    """A delivery status report (RFC 3464) as a mail server sends it for a message that bounced."""
+    report = EmailMessage()
+    report["From"] = "MAILER-DAEMON@mx.example.com"
+    report["To"] = "marketing@localhost"
+    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Message-ID"] = "<dsn.1@mx.example.com>"
+    report["Auto-Submitted"] = "auto-replied"
+    report.set_content("Your message could not be delivered.")
+    status = EmailMessage()
+    status.set_content(
+        "Reporting-MTA: dns; mx.example.com\n\n"
+        "Final-Recipient: rfc822; ada@example.com\nAction: failed\nStatus: 5.1.1\n"
+    )
+    report.make_mixed()
+    report.attach(status)
+    returned = EmailMessage()
+    returned["Message-ID"] = f"<{notice_key}@cpniguard>"
+    returned.set_content("(the notice)")
+    report.attach(returned)
+    raw = bytes(report).replace(b"multipart/mixed", b'multipart/report; report-type="delivery-status"', 1)
+    return raw
+
+
+def test_notice_8_a_bounce_reported_after_delivery_cancels_the_waiting_period_and_a_letter_goes(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customer = a_customer(app, actor, at=TWO_YEARS_AGO)
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    email, letter = FakeSender(), FakeSender()
+    deliver_due(app.uow, app.clock, _worker(email, letter))
+    [sent] = email.sent
+    clock.move_to(T0 + timedelta(hours=2))
+    outcome = receive_mail(app.uow(), app.clock, actor, _status_report(sent.idempotency_key), Letterhead())
+    assert (outcome.kind, outcome.customers) == ("bounce-recorded", (customer.id,))
+    assert _events(app, customer.id) == [("opt-out-notice-sent", "email"), ("opt-out-notice-bounced", "email")]
+    clock.move_to(T0 + timedelta(days=40))
+    assert not _marketing(app, actor, customer.id)  # the bounced notice never started a period
+    deliver_due(app.uow, app.clock, _worker(email, letter))
+    [mailed] = letter.sent
+    assert mailed.recipient.startswith("Ada Lovelace\n") and "opt out" in mailed.body

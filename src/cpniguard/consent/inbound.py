@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
@@ -23,6 +24,7 @@ from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
 from cpniguard.consent.model import Channel, ConsentEvent, ConsentEventKind, fold, validate_event
+from cpniguard.consent.notices import notice_route as opt_out_notice_route
 from cpniguard.customers.model import ContactKind, Customer
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.notifications import model as notices
@@ -31,9 +33,11 @@ from cpniguard.notifications.texts import render
 from cpniguard.ports import UnitOfWork
 
 RECORDED, CONFIRMATION_REQUESTED, IGNORED = "recorded", "confirmation-requested", "ignored"
+BOUNCE_RECORDED = "bounce-recorded"  # a delivery status report for one of our opt-out notices
 OBJECTION = re.compile(r"\b(opt[\s-]?out|stop|unsubscribe|remove)\b", re.IGNORECASE)
 OBJECTION_DE = re.compile(r"\b(widerspruch|widerspreche\w*|abmelden|keine\s+werbung)\b", re.IGNORECASE)
 FIRST_LINES = 5  # a request is written at the top; quoted text and signatures further down do not count
+OUR_NOTICE = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d+)@cpniguard>")
 OUR_MESSAGE_ID = re.compile(r"<[^<>\s@]+@cpniguard>")  # delivery/smtp.py `message_id`
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
 BODY_LIMIT = 20_000
@@ -114,12 +118,25 @@ def asks_to_opt_out(mail: InboundMail) -> bool:
     return replies_to_our_notice(mail) or bool(OBJECTION.search(opening) or OBJECTION_DE.search(opening))
 
 
+def bounced_notices(raw: bytes) -> list[tuple[uuid.UUID, int]]:
+    """The notices of ours a delivery status report (RFC 3464) says did not arrive."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    if message.get_content_type() != "multipart/report" or message.get_param("report-type") != "delivery-status":
+        return []
+    found = dict.fromkeys(OUR_NOTICE.findall(raw.decode("utf-8", errors="replace")))
+    return [(uuid.UUID(notice), int(step)) for notice, step in found]
+
+
 def receive_mail(uow: UnitOfWork, clock: Clock, actor: Actor, raw: bytes, letterhead: Letterhead) -> InboundOutcome:
-    """Handles one message to the marketing address in one unit of work: records the opt-out of
-    every customer whose email of record sent it, asks an unknown sender to confirm, or ignores it."""
+    """Handles one message to the marketing address in one unit of work: a bounce of one of our
+    opt-out notices, the opt-out of every customer whose email of record sent it, a request to
+    confirm from an unknown sender, or nothing."""
     mail, now = parse_inbound(raw), clock.now()
     with uow:
-        if not asks_to_opt_out(mail):
+        if bounces := bounced_notices(raw):
+            bounced = [_notice_bounced(uow, actor, now, notice, step, letterhead) for notice, step in bounces]
+            outcome = InboundOutcome(BOUNCE_RECORDED, tuple(c for c in bounced if c), mail.message_id)
+        elif not asks_to_opt_out(mail):
             outcome = InboundOutcome(IGNORED, message_id=mail.message_id)
         elif customers := _senders_of_record(uow, mail, now):
             for customer in customers:
@@ -170,3 +187,31 @@ def _confirmation_request(mail: InboundMail, now: datetime, letterhead: Letterhe
     subject, body = render(event, language, now, letterhead.carrier, letterhead.support)
     route = (notices.Stop(notices.Channel.EMAIL, mail.sender),)
     return notices.Notice(new_id(), now, None, event, language, route, subject, body)
+
+
+def _notice_bounced(
+    uow: UnitOfWork, actor: Actor, now: datetime, notice_id: uuid.UUID, step: int, letterhead: Letterhead
+) -> CustomerId | None:
+    """NOTICE-8: an emailed opt-out notice that bounced after it was sent never started its
+    waiting period; the notice goes again by letter to the postal address of record."""
+    record = uow.outbox.notice(notice_id)
+    if record is None or record.notice.event is not notices.NoticeEvent.OPT_OUT_NOTICE:
+        return None
+    sent, customer_id = record.notice.route[min(step, len(record.notice.route) - 1)], record.notice.customer_id
+    if sent.channel is not notices.Channel.EMAIL or customer_id is None:
+        return None
+    customer = uow.customers.get(CustomerId(customer_id))
+    if customer is None:
+        return None
+    evidence = f"delivery status report for notice {notice_id}.{step}"
+    event = ConsentEvent(
+        new_id(), customer.id, ConsentEventKind.OPT_OUT_NOTICE_BOUNCED, Channel.EMAIL, now, now, actor.label, evidence
+    )
+    uow.consent.add(event)
+    uow.consent.save_state(fold(customer.id, uow.consent.events(customer.id)))
+    details = {"notice": str(notice_id)}
+    uow.audit.add(AuditEntry.of("consent:opt-out-notice-bounced:recorded", actor, now, customer.id, details=details))
+    letters = tuple(stop for stop in opt_out_notice_route(customer, now) if stop.channel is notices.Channel.LETTER)
+    if letters:
+        queue_notice(uow, actor, now, replace(record.notice, id=new_id(), created_at=now, route=letters))
+    return customer.id

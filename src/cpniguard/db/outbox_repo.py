@@ -125,6 +125,13 @@ class SqlOutboxRepository:
             for r in self._conn.execute(query)
         ]
 
+    def notice(self, notice_id: uuid.UUID) -> NoticeRecord | None:
+        c = t.outbox.c
+        r = self._conn.execute(select(*LISTED).where(c.id == notice_id)).first()
+        if r is None:
+            return None
+        return NoticeRecord(_notice(r), r.channel, r.recipient, r.status, r.attempts, r.delivered_at, r.last_error)
+
     def counts(self) -> dict[str, int]:
         c = t.outbox.c
         rows = self._conn.execute(select(c.status, func.count()).group_by(c.status))
