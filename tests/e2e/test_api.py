@@ -95,6 +95,10 @@ def test_openapi_document_describes_every_route_and_the_docs_page_is_served(clie
         "/campaigns/{campaign_id}/reject",
         "/campaigns/{campaign_id}/audience",
         "/campaigns/{campaign_id}/export",
+        "/campaigns-report",
+        "/opt-out-notices",
+        "/opt-out-notices/due",
+        "/opt-out-failures",
     }
     check = document["paths"]["/customers/{customer_id}/checks"]["post"]
     assert check["responses"]["200"]["content"]["application/json"]["schema"] == {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +15,7 @@ from cpniguard.api.app import create_app
 from cpniguard.bootstrap import App
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
-from tests.conftest import a_customer
+from tests.conftest import T0, a_customer
 
 
 @pytest.fixture
@@ -76,3 +77,18 @@ def test_consent_4_an_opt_out_basis_for_a_joint_venture_is_refused_at_submission
     refused = client.post(f"/campaigns/{cid}/submit", json={"by": "Mia"}, headers=admin)
     assert refused.status_code == 422 and "opt-in" in refused.json()["detail"]
     assert client.get(f"/campaigns/{cid}", headers=admin).json()["status"] == "draft"
+
+
+def test_notice_runs_and_the_opt_out_failure_task_over_the_api(
+    client: TestClient, admin: dict[str, str], app: App, actor: Actor
+) -> None:
+    customer = a_customer(app, actor, at=T0 - timedelta(days=60))  # its addresses are of record (DEF-5)
+    due = client.get("/opt-out-notices/due", params={"include_never": "true"}, headers=admin).json()
+    assert due["customers"] == [str(customer.id)]
+    run = client.post("/opt-out-notices", json={"customers": [str(customer.id)]}, headers=admin).json()
+    assert run == {"queued": 1, "skipped": {}}
+    failure = {"mechanisms": "email reply", "problem": "mailbox full", "found_on": "2026-11-25"}
+    task = client.post("/opt-out-failures", json=failure, headers=admin)
+    assert task.status_code == 201 and task.json()["due_on"] == "2026-12-03"
+    report = client.get("/campaigns-report", headers=admin)
+    assert report.status_code == 200 and report.text.startswith("campaign,name,status")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from dataclasses import asdict
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -23,18 +25,22 @@ from cpniguard.api.errors import ERROR_RESPONSES
 from cpniguard.api.responses import Out
 from cpniguard.campaigns.model import Campaign, Recipient
 from cpniguard.campaigns.service import (
+    REPORT_COLUMNS,
     CampaignSpec,
     add_user,
     build_audience,
+    campaign_report,
     create_campaign,
     export_audience,
     review_campaign,
     submit_campaign,
 )
+from cpniguard.consent.failures import record_opt_out_failure
+from cpniguard.consent.notices import notices_due, send_opt_out_notices
 from cpniguard.customers.model import ServiceCategory
 from cpniguard.decisions.model import Purpose
 from cpniguard.errors import NotFound
-from cpniguard.ids import parse_uuid
+from cpniguard.ids import CustomerId, parse_uuid
 from cpniguard.views import iso
 
 router = APIRouter(tags=["campaigns"], responses=ERROR_RESPONSES)
@@ -205,3 +211,76 @@ def export(campaign_id: str, app: AppDep, actor: Writer) -> Response:
     writer.writerows([campaign_id, str(c)] for c in done.customers)
     headers = {"X-Export-Id": str(done.export_id), "X-Disclosures": str(done.disclosures)}
     return Response(out.getvalue(), media_type="text/csv", headers=headers)
+
+
+class NoticeRunIn(Body):
+    customers: list[uuid.UUID] | None = Field(default=None, description="These customers; or all that are due")
+    include_never: bool = Field(default=False, description="With no customers: also those never sent a notice")
+
+
+class NoticeRunOut(Out):
+    queued: int
+    skipped: dict[str, str]
+
+
+class DueOut(Out):
+    due: int
+    customers: list[str]
+
+
+class FailureIn(Body):
+    mechanisms: str = Field(max_length=500)
+    problem: str = Field(max_length=4000)
+    found_on: date | None = None
+    remedy: str = Field(default="", max_length=4000)
+
+
+@router.get("/opt-out-notices/due", tags=["opt-out notices"])
+def due_notices(app: AppDep, actor: Reader, at: str | None = None, include_never: bool = False) -> DueOut:
+    """The biennial re-notice report (NOTICE-7)."""
+    moment = parse_moment(at) if at else app.clock.now()
+    due = notices_due(app.uow(), moment, include_never)
+    return DueOut(due=len(due), customers=[str(c) for c in due])
+
+
+@router.post("/opt-out-notices", tags=["opt-out notices"])
+def send_notices(body: NoticeRunIn, app: AppDep, actor: Writer) -> NoticeRunOut:
+    """Queue individual opt-out notices (NOTICE-2): email of record with a letter as fallback, or a letter."""
+    chosen = (
+        [CustomerId(c) for c in body.customers]
+        if body.customers is not None
+        else notices_due(app.uow(), app.clock.now(), body.include_never)
+    )
+    run = send_opt_out_notices(app.uow(), app.clock, actor, app.letterhead, chosen)
+    return NoticeRunOut(queued=len(run.queued), skipped=run.skipped)
+
+
+@router.post("/opt-out-failures", status_code=201, tags=["opt-out notices"])
+def opt_out_failure(body: FailureIn, app: AppDep, actor: Writer) -> dict[str, object]:
+    """SAFE-5: an opt-out failure; the FCC letter task is due on the fifth business day."""
+    task = record_opt_out_failure(
+        app.uow(),
+        app.clock,
+        actor,
+        body.mechanisms,
+        body.problem,
+        body.found_on,
+        body.remedy,
+        app.settings.carrier_name,
+    )
+    return {
+        "task": task.id,
+        "found_on": task.found_on.isoformat(),
+        "due_on": task.due_on.isoformat(),
+        "letter": asdict(task.letter),
+    }
+
+
+@router.get("/campaigns-report", response_class=Response)
+def report(app: AppDep, actor: Reader) -> Response:
+    """SAFE-3: every campaign with its CPNI used, offer, reviews, audience and disclosures, as CSV."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
+    writer.writeheader()
+    writer.writerows(campaign_report(app.uow()))
+    return Response(out.getvalue(), media_type="text/csv")
