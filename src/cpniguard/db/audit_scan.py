@@ -4,8 +4,8 @@ fields into its payload text, the driver hands over plain tuples, and `RunCheck`
 A large ledger is checked in stretches of seq, one per CPU: this process checks the first on
 its own connection (inside the unit of work's transaction), worker processes
 (`python -m cpniguard.db.audit_scan`) the others, and `join_runs` checks the links between
-them. Workers are fresh interpreters rather than forks, because a server's other threads may
-hold locks at fork time; this module imports no SQLAlchemy, so one starts in tens of ms.
+them. Workers are fresh interpreters (db/child.py); this module imports no SQLAlchemy, so one
+starts in tens of ms.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from typing import IO, Any
 
-import cpniguard
 from cpniguard.audit.model import GENESIS_HASH, PAYLOAD_FIELDS, SEPARATOR, ChainRow, Run, RunCheck
+from cpniguard.db.child import start_child
 
 log = logging.getLogger(__name__)
 BEFORE_FIRST = -(2**63)
@@ -151,23 +150,10 @@ class Worker:
             "batch_size": batch_size,
             "checkpoints": list(checkpoints.items()),
         }
-        path = os.pathsep.join(filter(None, [_source_root(), os.environ.get("PYTHONPATH")]))
-        errors = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker; closed in stop())
-        try:
-            process = subprocess.Popen(  # noqa: S603 (this interpreter, this module, no shell)
-                [sys.executable, "-m", __name__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env={**os.environ, "PYTHONPATH": path},
-            )
-        except OSError as exc:
-            errors.close()
-            log.warning("audit verification worker not started (%s); checking its stretch here", exc)
+        started = start_child(__name__, json.dumps(request).encode(), "audit verification worker")
+        if started is None:
             return None
-        assert process.stdin is not None
-        with contextlib.suppress(OSError), process.stdin:  # a child that died at once: see result()
-            process.stdin.write(json.dumps(request).encode())
+        process, errors = started
         return cls(process, errors)
 
     def result(self) -> Run | None:
@@ -196,10 +182,6 @@ def _usable_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-def _source_root() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(cpniguard.__file__)))
 
 
 def _connect(target: dict[str, str]) -> Any:

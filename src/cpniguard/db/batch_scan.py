@@ -13,18 +13,15 @@ one per line, as dashed UUID text.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from typing import IO, Any
 
-import cpniguard
+from cpniguard.db.child import start_child
 
 log = logging.getLogger(__name__)
 
@@ -55,25 +52,11 @@ class HalfScan:
 
     @classmethod
     def start(cls, database: str, sql: str, params: list[Any]) -> HalfScan | None:
-        request = json.dumps({"database": database, "sql": sql, "params": params})
-        root = os.path.dirname(os.path.dirname(os.path.abspath(cpniguard.__file__)))
-        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-        errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in result())
-        try:
-            process = subprocess.Popen(  # noqa: S603 (this interpreter, this module, no shell)
-                [sys.executable, "-m", __name__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env={**os.environ, "PYTHONPATH": path},
-            )
-        except OSError as exc:
-            errors.close()
-            log.warning("batch reader not started (%s); reading its half here", exc)
+        request = json.dumps({"database": database, "sql": sql, "params": params}).encode()
+        started = start_child(__name__, request, "batch reader")
+        if started is None:
             return None
-        assert process.stdin is not None
-        with contextlib.suppress(OSError), process.stdin:
-            process.stdin.write(request.encode())
+        process, errors = started
         return cls(process, errors)
 
     def result(self) -> tuple[list[str], Counter[str]] | None:
