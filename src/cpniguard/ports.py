@@ -295,6 +295,7 @@ class BatchOutcome:
 
     allowed: list[str] = field(default_factory=list)  # customer ids, as canonical UUID text
     denied: dict[str, int] = field(default_factory=dict)
+    denied_ids: dict[str, list[str]] | None = None  # by reason, when asked for (keep_denied)
 
     @property
     def total(self) -> int:
@@ -311,6 +312,7 @@ class BatchDecisions(Protocol):
         customers: Iterable[uuid.UUID] | None,
         offer: ServiceCategory | None = None,
         reference: str | None = None,
+        keep_denied: bool = False,
     ) -> BatchOutcome: ...
 
 

@@ -28,7 +28,7 @@ from cpniguard.campaigns.service import (
 from cpniguard.clock import FixedClock
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
-from cpniguard.customers.model import Customer
+from cpniguard.customers.model import Customer, ServiceCategory
 from cpniguard.db import tables as t
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check_batch
@@ -280,3 +280,46 @@ def test_safe_3_the_campaign_report_lists_cpni_used_offer_reviews_audience_and_d
     assert row["disclosures"] == "0" and set(row) == set(REPORT_COLUMNS)
     pdf = table_pdf("Campaigns", app.clock.now(), list(REPORT_COLUMNS), [list(r.values()) for r in rows.values()])
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.usefixtures("staff")
+def test_safe_4_a_request_for_approval_is_reviewed_first_and_reaches_only_those_without_it(
+    app: App, actor: Actor
+) -> None:
+    made = customers(app, actor)
+    spec = CampaignSpec(
+        "Ask for opt-in",
+        Purpose.MARKETING_THIRD_PARTY,
+        "Partner offers",
+        recipients=(Recipient.THIRD_PARTY,),
+        channel="phone",
+        asks_for_approval=True,
+    )
+    campaign = create_campaign(app.uow(), app.clock, spec, "mia")
+    with pytest.raises(Conflict):  # nobody is called before a supervisor or the CRO approved
+        build_audience(app.uow(), app.clock, actor, campaign.id)
+    submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+    review_campaign(app.uow(), app.clock, campaign.id, "cora", True, "script reviewed")
+    outcome = build_audience(app.uow(), app.clock, actor, campaign.id)
+    expected = {str(made[k].id) for k in ("presumed", "waiting", "none")}  # no opt-in, no objection
+    assert set(outcome.allowed) == expected
+    assert outcome.denied == {"already approved": 2, "customer objected": 1}
+
+
+@pytest.mark.usefixtures("staff")
+@pytest.mark.parametrize(
+    ("purpose", "channel", "reason"),
+    [
+        (Purpose.MARKETING_COMMUNICATIONS, "phone", "NOTICE-5"),  # opt-out approval only in writing
+        (Purpose.MARKETING_SUBSCRIBED, "email", "nothing to ask for"),
+    ],
+)
+def test_a_request_for_approval_with_an_unlawful_design_is_refused(
+    app: App, purpose: Purpose, channel: str, reason: str
+) -> None:
+    spec = CampaignSpec(
+        "Ask", purpose, "Fiber", offer_category=ServiceCategory.LOCAL, channel=channel, asks_for_approval=True
+    )
+    campaign = create_campaign(app.uow(), app.clock, spec, "mia")
+    with pytest.raises(InvalidInput, match=reason):
+        submit_campaign(app.uow(), app.clock, campaign.id, "mia")

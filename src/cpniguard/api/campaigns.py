@@ -69,6 +69,7 @@ class CampaignIn(Body):
     cpni: list[str] = Field(default_factory=lambda: ["services"])
     recipients: list[Recipient] = Field(default_factory=lambda: [Recipient.CARRIER])
     channel: str = Field(default="email", max_length=20)
+    asks_for_approval: bool = Field(default=False, description="An outbound request for approval (SAFE-4)")
     by: str = Field(description="The staff user creating it")
 
 
@@ -98,6 +99,7 @@ class CampaignOut(Out):
     owner: str
     status: str
     submitted_by: str | None
+    asks_for_approval: bool = False
     created_at: str | None
     customer_approval_needed: str | None = None
 
@@ -122,6 +124,7 @@ def _out(c: Campaign, needed: str | None = None) -> CampaignOut:
         owner=c.owner,
         status=c.status.value,
         submitted_by=c.submitted_by,
+        asks_for_approval=c.asks_for_approval,
         created_at=iso(c.created_at),
         customer_approval_needed=needed,
     )
@@ -156,6 +159,7 @@ def new_campaign(body: CampaignIn, app: AppDep, actor: Writer) -> CampaignOut:
         tuple(body.cpni),
         tuple(body.recipients),
         body.channel,
+        body.asks_for_approval,
     )
     return _out(create_campaign(app.uow(), app.clock, spec, body.by))
 

@@ -56,6 +56,9 @@ MARKETING = frozenset({Purpose.MARKETING_SUBSCRIBED, Purpose.MARKETING_COMMUNICA
 CPNI_CATEGORIES = frozenset({"services", "call-detail", "usage", "bills", "location"})
 
 
+WRITTEN_CHANNELS = frozenset({"email", "mail"})
+
+
 class Approval(StrEnum):
     NONE = "none"
     OPT_OUT = "opt-out"
@@ -77,6 +80,9 @@ class Campaign:
     created_at: datetime
     status: CampaignStatus = CampaignStatus.DRAFT
     submitted_by: str | None = None
+    # SAFE-4: an outbound request to customers for their approval (its audience is those
+    # without it); it goes through the same supervisory review before anyone is contacted.
+    asks_for_approval: bool = False
 
     def moved(self, to: CampaignStatus) -> Campaign:
         if to not in NEXT[self.status]:
@@ -107,6 +113,11 @@ def design_problem(campaign: Campaign) -> str | None:
         )
     if campaign.purpose is Purpose.MARKETING_SUBSCRIBED and campaign.offer_category is None:
         return "an offer within subscribed categories must name its service category (USE-2)"
+    if campaign.asks_for_approval:
+        if needed is Approval.NONE:
+            return "offers within subscribed categories need no approval: there is nothing to ask for (USE-2)"
+        if needed is Approval.OPT_OUT and campaign.channel not in WRITTEN_CHANNELS:
+            return "opt-out approval is sought only by a written or electronic notice, by email or mail (NOTICE-5)"
     return None
 
 
@@ -122,6 +133,7 @@ def new_campaign(
     channel: str,
     owner: str,
     at: datetime,
+    asks_for_approval: bool = False,
 ) -> Campaign:
     if purpose not in MARKETING:
         raise InvalidInput("a campaign's purpose is one of the marketing purposes")
@@ -143,6 +155,7 @@ def new_campaign(
         channel,
         owner,
         at,
+        asks_for_approval=asks_for_approval,
     )
 
 

@@ -82,6 +82,7 @@ class CampaignSpec:
     cpni: tuple[str, ...] = ("services",)
     recipients: tuple[Recipient, ...] = (Recipient.CARRIER,)
     channel: str = "email"
+    asks_for_approval: bool = False
 
 
 def create_campaign(uow: UnitOfWork, clock: Clock, spec: CampaignSpec, by: str) -> Campaign:
@@ -102,6 +103,7 @@ def create_campaign(uow: UnitOfWork, clock: Clock, spec: CampaignSpec, by: str) 
             spec.channel,
             user.name,
             now,
+            spec.asks_for_approval,
         )
         uow.campaigns.add(campaign)
         _record(uow, campaign, user, now, "created")
@@ -155,7 +157,7 @@ def build_audience(
         campaign = _campaign(uow, campaign_id)
         if campaign.status not in (CampaignStatus.APPROVED, CampaignStatus.RUNNING):
             raise Conflict(f"the campaign is {campaign.status.value}: only an approved campaign builds an audience")
-        outcome = uow.batch.decide(campaign.purpose.value, when, None, campaign.offer_category)
+        outcome = _audience(uow, campaign, when, None)
         uow.campaigns.freeze_audience(campaign.id, outcome.allowed, now, when)
         details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
         uow.audit.add(
@@ -170,6 +172,23 @@ def build_audience(
         )
         uow.commit()
     return outcome
+
+
+OBJECTED = "customer objected"
+ALREADY_APPROVED = "already approved"
+
+
+def _audience(uow: UnitOfWork, campaign: Campaign, at: datetime, customers: list[uuid.UUID] | None) -> BatchOutcome:
+    """Who the campaign may reach at `at`: those the gate allows; for a request for approval
+    (SAFE-4), those who do not have the approval yet and have not objected."""
+    purpose, offer = campaign.purpose.value, campaign.offer_category
+    if not campaign.asks_for_approval:
+        return uow.batch.decide(purpose, at, customers, offer)
+    decided = uow.batch.decide(purpose, at, customers, offer, keep_denied=True)
+    lacking = decided.denied_ids or {}
+    reachable = [c for reason, ids in lacking.items() if reason != OBJECTED for c in ids]
+    excluded = {ALREADY_APPROVED: len(decided.allowed), OBJECTED: len(lacking.get(OBJECTED, []))}
+    return BatchOutcome(reachable, {reason: n for reason, n in excluded.items() if n})
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +212,7 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
         if uow.campaigns.audience_built(campaign.id) is None:
             raise Conflict("build the audience first (`cpniguard campaigns audience ID`)")
         snapshot = uow.campaigns.audience(campaign.id)
-        now_allowed = uow.batch.decide(campaign.purpose.value, now, snapshot, campaign.offer_category)
+        now_allowed = _audience(uow, campaign, now, snapshot)
         customers = sorted(uuid.UUID(x) for x in now_allowed.allowed)
         shared = [r for r in campaign.recipients if r in OPT_IN_RECIPIENTS]
         categories = ",".join(campaign.cpni)

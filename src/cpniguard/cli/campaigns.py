@@ -48,6 +48,7 @@ def _campaign_view(c: Campaign) -> dict[str, object]:
         "owner": c.owner,
         "status": c.status.value,
         "submitted_by": c.submitted_by,
+        "asks_for_approval": c.asks_for_approval,
         "created_at": iso(c.created_at),
     }
 
@@ -100,7 +101,10 @@ def create(
     recipient: list[str] = typer.Option(
         [], "--recipient", help="carrier, affiliate, agent, joint-venture, third-party."
     ),
-    channel: str = typer.Option("email", "--channel", help="How customers are reached."),
+    channel: str = typer.Option("email", "--channel", help="How customers are reached: email, mail, phone, sms."),
+    asks_for_approval: bool = typer.Option(
+        False, "--asks-for-approval", help="An outbound request for the customers' approval (SAFE-4)."
+    ),
     by: str = BY,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -115,6 +119,7 @@ def create(
         tuple(cpni) or ("services",),
         tuple(parse_enum(Recipient, r, "recipient") for r in recipient) or (Recipient.CARRIER,),
         channel,
+        asks_for_approval,
     )
     emit(_campaign_view(create_campaign(app.uow(), app.clock, spec, by)), as_json)
 

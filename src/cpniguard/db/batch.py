@@ -97,6 +97,7 @@ class SqlBatchDecisions:
         customers: Iterable[uuid.UUID] | None,
         offer: ServiceCategory | None = None,
         reference: str | None = None,
+        keep_denied: bool = False,
     ) -> BatchOutcome:
         gate = Purpose(purpose)
         offer_bucket = SERVICE_BUCKET[offer] if offer else None
@@ -104,14 +105,14 @@ class SqlBatchDecisions:
         current = or_(s.last_event_at.is_(None), s.last_event_at <= at)
         text_id = cast(c.id, String).label("id")
         base = select(text_id, reason).select_from(t.customers.outerjoin(t.consent_state)).where(c.created_at <= at)
-        outcome = BatchOutcome()
+        outcome = BatchOutcome(denied_ids={} if keep_denied else None)
         counts: Counter[str] = Counter()
         canonical = _canonical(self._conn)
         for where in self._scopes(customers):
             scan = base.where(current, *where)
-            halves = None if where else self._halves()
+            halves = None if where or keep_denied else self._halves()
             if halves is None:
-                self._collect(scan, canonical, outcome.allowed, counts)
+                self._collect(scan, canonical, outcome.allowed, counts, outcome.denied_ids)
             else:
                 self._collect_in_halves(scan, halves, canonical, outcome.allowed, counts)
             self._replay_changed(Request(gate, reference, offer), at, where, outcome, counts)
@@ -119,7 +120,12 @@ class SqlBatchDecisions:
         return outcome
 
     def _collect(
-        self, scan: Select[Any], canonical: Callable[[str], str], allowed: list[str], counts: Counter[str]
+        self,
+        scan: Select[Any],
+        canonical: Callable[[str], str],
+        allowed: list[str],
+        counts: Counter[str],
+        denied_ids: dict[str, list[str]] | None = None,
     ) -> None:
         # One pass: ids come back as text, so a million of them need no UUID objects.
         # Rows straight from the driver's cursor: both columns are plain text already.
@@ -131,6 +137,8 @@ class SqlBatchDecisions:
                     add(canonical(customer_id))
                 else:
                     counts[why] += 1
+                    if denied_ids is not None:
+                        denied_ids.setdefault(why, []).append(canonical(customer_id))
         result.close()
 
     def _collect_in_halves(
@@ -208,6 +216,8 @@ class SqlBatchDecisions:
                 outcome.allowed.append(str(customer_id))
             else:
                 counts[decision.reason] += 1
+                if outcome.denied_ids is not None:
+                    outcome.denied_ids.setdefault(decision.reason, []).append(str(customer_id))
 
 
 def _driver_sql(conn: Connection, statement: Select[Any]) -> tuple[str, list[Any]]:

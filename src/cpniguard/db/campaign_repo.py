@@ -55,6 +55,7 @@ def _campaign(r: Any) -> Campaign:
         r.created_at,
         CampaignStatus(r.status),
         r.submitted_by,
+        r.asks_for_approval,
     )
 
 
@@ -73,6 +74,7 @@ def _row(c: Campaign) -> dict[str, Any]:
         "created_at": c.created_at,
         "status": c.status.value,
         "submitted_by": c.submitted_by,
+        "asks_for_approval": c.asks_for_approval,
     }
 
 

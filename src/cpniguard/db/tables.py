@@ -29,6 +29,7 @@ from sqlalchemy import (
     Uuid,
     any_,
     bindparam,
+    false,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
@@ -363,6 +364,7 @@ campaigns = Table(
     Column("submitted_by", String(200)),
     Column("audience_built_at", UTCDateTime),
     Column("audience_for", UTCDateTime),
+    Column("asks_for_approval", Boolean, nullable=False, server_default=false()),
 )
 
 # Every transition of a campaign, with who, when and why: append-only (SAFE-3, SAFE-4).
