@@ -22,7 +22,16 @@ def cli(database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, m
 
 def a_customer(cli: Cli, n: int, *consent: str) -> str:
     made = cli.json(
-        "customers", "add", "--name", f"Customer {n}", "--phone", f"+1202555{4000 + n}", "--service", "local"
+        "customers",
+        "add",
+        "--name",
+        f"Customer {n}",
+        "--phone",
+        f"+1202555{4000 + n}",
+        "--email",
+        f"customer{n}@example.com",  # the campaigns reach customers by email
+        "--service",
+        "local",
     )
     for event in consent:
         cli.json("consent", "record", str(made["id"]), event, "--channel", "web")
@@ -57,7 +66,10 @@ def test_a_third_party_campaign_runs_from_create_to_a_csv_export(cli: Cli, tmp_p
     done = cli.json("campaigns", "export", cid, "--out", str(out))
     assert done["customers"] == 1 and done["disclosures"] == 1 and done["removed_since_build"] == {}
     with out.open(newline="", encoding="utf-8") as handle:
-        assert list(csv.reader(handle)) == [["campaign_id", "customer_id"], [cid, opted_in]]
+        assert list(csv.reader(handle)) == [
+            ["campaign_id", "customer_id", "name", "language", "contact"],
+            [cid, opted_in, "Customer 1", "en", "customer1@example.com"],
+        ]
     shown = cli.json("campaigns", "show", cid)
     assert shown["status"] == "running" and shown["disclosures"] == 1 and shown["audience"] == 1
     assert [(h["status"], h["by"]) for h in shown["history"]][:3] == [

@@ -323,3 +323,28 @@ def test_a_request_for_approval_with_an_unlawful_design_is_refused(
     campaign = create_campaign(app.uow(), app.clock, spec, "mia")
     with pytest.raises(InvalidInput, match=reason):
         submit_campaign(app.uow(), app.clock, campaign.id, "mia")
+
+
+@pytest.mark.usefixtures("staff")
+def test_the_export_gives_each_customer_s_contact_for_the_channel_and_counts_those_it_cannot_reach(
+    app: App, actor: Actor
+) -> None:
+    reachable = a_customer(app, actor, name="By Post", at=T0 - timedelta(days=100))
+    unreachable = a_customer(
+        app,
+        actor,
+        name="No Post",
+        telephone_numbers=("+12025550188",),
+        postal_addresses=(),
+        at=T0 - timedelta(days=100),
+    )
+    for customer in (reachable, unreachable):
+        record_event(app.uow(), app.clock, actor, customer.id, K.OPT_IN, Channel.WEB, at=T0 - timedelta(days=50))
+    spec = CampaignSpec("Letters", Purpose.MARKETING_COMMUNICATIONS, "Fiber", channel="mail")
+    campaign = approved(app, spec)
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    done = export_audience(app.uow(), app.clock, actor, campaign.id)
+    assert [(r.customer_id, r.name, r.contact) for r in done.rows] == [
+        (reachable.id, "By Post", "12 Analytical Way, Springfield, IL 62701")
+    ]
+    assert done.removed == {"no contact of record for the channel": 1}

@@ -25,6 +25,7 @@ from cpniguard.api.errors import ERROR_RESPONSES
 from cpniguard.api.responses import Out
 from cpniguard.campaigns.model import Campaign, Recipient
 from cpniguard.campaigns.service import (
+    EXPORT_COLUMNS,
     REPORT_COLUMNS,
     CampaignSpec,
     add_user,
@@ -32,6 +33,7 @@ from cpniguard.campaigns.service import (
     campaign_report,
     create_campaign,
     export_audience,
+    export_row,
     review_campaign,
     submit_campaign,
 )
@@ -211,8 +213,8 @@ def export(campaign_id: str, app: AppDep, actor: Writer) -> Response:
     done = export_audience(app.uow(), app.clock, actor, _id(campaign_id))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["campaign_id", "customer_id"])
-    writer.writerows([campaign_id, str(c)] for c in done.customers)
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(export_row(campaign_id, row) for row in done.rows)
     headers = {"X-Export-Id": str(done.export_id), "X-Disclosures": str(done.disclosures)}
     return Response(out.getvalue(), media_type="text/csv", headers=headers)
 

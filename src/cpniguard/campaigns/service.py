@@ -8,7 +8,7 @@ checked again when it is exported, so an objection recorded in between removes t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from cpniguard.access.model import ROLES, User
@@ -26,10 +26,10 @@ from cpniguard.campaigns.model import (
     review_problem,
 )
 from cpniguard.clock import Clock
-from cpniguard.customers.model import ServiceCategory
+from cpniguard.customers.model import ContactKind, Customer, ServiceCategory
 from cpniguard.decisions.model import Purpose
 from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
-from cpniguard.ids import new_id
+from cpniguard.ids import CustomerId, new_id
 from cpniguard.ports import BatchOutcome, CampaignEvent, Disclosure, UnitOfWork
 from cpniguard.text import clean_text
 
@@ -192,11 +192,42 @@ def _audience(uow: UnitOfWork, campaign: Campaign, at: datetime, customers: list
 
 
 @dataclass(frozen=True, slots=True)
+class ExportRow:
+    """A customer a marketing system may reach, and where, by the campaign's channel."""
+
+    customer_id: uuid.UUID
+    name: str
+    language: str
+    contact: str  # an email or postal address of record, or the telephone number of record
+
+
+@dataclass(frozen=True, slots=True)
 class Export:
     export_id: uuid.UUID
     customers: list[uuid.UUID]  # still allowed at send time
-    removed: dict[str, int]  # snapshot members no longer allowed, by reason
+    removed: dict[str, int]  # snapshot members no longer allowed, or not reachable, by reason
     disclosures: int
+    rows: list[ExportRow] = field(default_factory=list)
+
+
+NO_CONTACT = "no contact of record for the channel"
+EXPORT_COLUMNS = ("campaign_id", "customer_id", "name", "language", "contact")
+
+
+def export_row(campaign_id: str, row: ExportRow) -> list[str]:
+    return [campaign_id, str(row.customer_id), row.name, row.language, row.contact]
+
+
+def _contact(customer: Customer, channel: str, at: datetime) -> str | None:
+    """Where a campaign on `channel` reaches the customer: the telephone number of a service
+    (DEF-6), or an address on the account now (the 30-day tenure of DEF-5 guards disclosures
+    and notices of changes, not offers)."""
+    if channel in ("phone", "sms"):
+        numbers = customer.telephone_numbers_of_record(at)
+        return numbers[0] if numbers else None
+    kind = ContactKind.POSTAL if channel == "mail" else ContactKind.EMAIL
+    found = [c for c in customer.contacts if c.kind is kind and c.on_account(at)]
+    return found[0].value if found else None
 
 
 def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uuid.UUID) -> Export:
@@ -213,7 +244,15 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
             raise Conflict("build the audience first (`cpniguard campaigns audience ID`)")
         snapshot = uow.campaigns.audience(campaign.id)
         now_allowed = _audience(uow, campaign, now, snapshot)
-        customers = sorted(uuid.UUID(x) for x in now_allowed.allowed)
+        rows: list[ExportRow] = []
+        removed = dict(now_allowed.denied)
+        for customer in uow.customers.get_many(sorted(CustomerId(uuid.UUID(x)) for x in now_allowed.allowed)):
+            contact = _contact(customer, campaign.channel, now)
+            if contact is None:
+                removed[NO_CONTACT] = removed.get(NO_CONTACT, 0) + 1
+                continue
+            rows.append(ExportRow(customer.id, customer.name, customer.language.value, contact))
+        customers = [row.customer_id for row in rows]
         shared = [r for r in campaign.recipients if r in OPT_IN_RECIPIENTS]
         categories = ",".join(campaign.cpni)
         records = [
@@ -232,7 +271,7 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
             "campaign": str(campaign.id),
             "export": str(export_id),
             "customers": len(customers),
-            "removed_since_build": now_allowed.denied,
+            "removed_since_build": removed,
             "disclosures": len(records),
         }
         uow.audit.add(
@@ -246,7 +285,7 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
             )
         )
         uow.commit()
-    return Export(export_id, customers, now_allowed.denied, len(records))
+    return Export(export_id, customers, removed, len(records), rows)
 
 
 REPORT_COLUMNS = (

@@ -10,6 +10,7 @@ import typer
 
 from cpniguard.campaigns.model import Campaign, Recipient
 from cpniguard.campaigns.service import (
+    EXPORT_COLUMNS,
     REPORT_COLUMNS,
     CampaignSpec,
     add_user,
@@ -17,6 +18,7 @@ from cpniguard.campaigns.service import (
     campaign_report,
     create_campaign,
     export_audience,
+    export_row,
     review_campaign,
     submit_campaign,
 )
@@ -195,8 +197,8 @@ def export(
     done = export_audience(app.uow(), app.clock, st.actor(), _id(campaign_id))
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["campaign_id", "customer_id"])
-        writer.writerows([campaign_id, str(c)] for c in done.customers)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(export_row(campaign_id, row) for row in done.rows)
     result = {"export": str(done.export_id), "customers": len(done.customers), "removed_since_build": done.removed}
     emit({**result, "disclosures": done.disclosures, "file": str(out)}, as_json)
 

@@ -76,6 +76,9 @@ def _customer(row: Any) -> Customer:
     )
 
 
+LOAD_CHUNK = 900  # ids per IN (...) list, under SQLite's limit on bound parameters
+
+
 def facts_from_rows(rows: Iterable[Any]) -> dict[CustomerId, CustomerFacts]:
     """(customer id, listing status, category of a service in force or None) rows, per customer."""
     listing: dict[CustomerId, bool] = {}
@@ -144,6 +147,13 @@ class SqlCustomerRepository:
             .limit(limit)
         ).scalars()
         return self._load([CustomerId(i) for i in rows])
+
+    def get_many(self, customers: Sequence[CustomerId]) -> list[Customer]:
+        """Customers with their services and contacts, in the order given (unknown ones left out)."""
+        loaded: list[Customer] = []
+        for i in range(0, len(customers), LOAD_CHUNK):
+            loaded += self._load(customers[i : i + LOAD_CHUNK])
+        return loaded
 
     def _load(self, ids: Sequence[uuid.UUID]) -> list[Customer]:
         if not ids:
