@@ -314,6 +314,7 @@ class BatchDecisions(Protocol):
         offer: ServiceCategory | None = None,
         reference: str | None = None,
         keep_denied: bool = False,
+        segment: ServiceCategory | None = None,
     ) -> BatchOutcome: ...
 
 

@@ -91,4 +91,4 @@ def test_notice_runs_and_the_opt_out_failure_task_over_the_api(
     task = client.post("/opt-out-failures", json=failure, headers=admin)
     assert task.status_code == 201 and task.json()["due_on"] == "2026-12-03"
     report = client.get("/campaigns-report", headers=admin)
-    assert report.status_code == 200 and report.text.startswith("campaign,name,status")
+    assert report.status_code == 200 and report.text.startswith("campaign,name,description,status")

@@ -348,3 +348,25 @@ def test_the_export_gives_each_customer_s_contact_for_the_channel_and_counts_tho
         (reachable.id, "By Post", "12 Analytical Way, Springfield, IL 62701")
     ]
     assert done.removed == {"no contact of record for the channel": 1}
+
+
+@pytest.mark.usefixtures("staff")
+def test_the_audience_criterion_keeps_only_customers_who_subscribe_to_the_segment(app: App, actor: Actor) -> None:
+    wireless = a_customer(
+        app, actor, name="Wireless", services=(ServiceCategory.WIRELESS,), at=T0 - timedelta(days=100)
+    )
+    local = a_customer(app, actor, name="Local", telephone_numbers=("+12025550189",), at=T0 - timedelta(days=100))
+    for customer in (wireless, local):
+        record_event(app.uow(), app.clock, actor, customer.id, K.OPT_IN, Channel.WEB, at=T0 - timedelta(days=50))
+    spec = CampaignSpec(
+        "Wireless upgrade",
+        Purpose.MARKETING_COMMUNICATIONS,
+        "5G plan",
+        description="An upgrade offer for wireless customers",
+        segment=ServiceCategory.WIRELESS,
+    )
+    campaign = approved(app, spec)
+    outcome = build_audience(app.uow(), app.clock, actor, campaign.id)
+    assert outcome.allowed == [str(wireless.id)]
+    [row] = [r for r in campaign_report(app.uow()) if r["campaign"] == str(campaign.id)]
+    assert row["segment"] == "wireless" and row["description"] == "An upgrade offer for wireless customers"

@@ -72,6 +72,10 @@ class CampaignIn(Body):
     recipients: list[Recipient] = Field(default_factory=lambda: [Recipient.CARRIER])
     channel: str = Field(default="email", max_length=20)
     asks_for_approval: bool = Field(default=False, description="An outbound request for approval (SAFE-4)")
+    description: str = Field(default="", max_length=2000)
+    segment: ServiceCategory | None = Field(
+        default=None, description="Audience criterion: customers who subscribe to it"
+    )
     by: str = Field(description="The staff user creating it")
 
 
@@ -102,6 +106,8 @@ class CampaignOut(Out):
     status: str
     submitted_by: str | None
     asks_for_approval: bool = False
+    description: str = ""
+    segment: str | None = None
     created_at: str | None
     customer_approval_needed: str | None = None
 
@@ -127,6 +133,8 @@ def _out(c: Campaign, needed: str | None = None) -> CampaignOut:
         status=c.status.value,
         submitted_by=c.submitted_by,
         asks_for_approval=c.asks_for_approval,
+        description=c.description,
+        segment=c.segment.value if c.segment else None,
         created_at=iso(c.created_at),
         customer_approval_needed=needed,
     )
@@ -162,6 +170,8 @@ def new_campaign(body: CampaignIn, app: AppDep, actor: Writer) -> CampaignOut:
         tuple(body.recipients),
         body.channel,
         body.asks_for_approval,
+        body.description,
+        body.segment,
     )
     return _out(create_campaign(app.uow(), app.clock, spec, body.by))
 

@@ -83,6 +83,8 @@ class Campaign:
     # SAFE-4: an outbound request to customers for their approval (its audience is those
     # without it); it goes through the same supervisory review before anyone is contacted.
     asks_for_approval: bool = False
+    description: str = ""
+    segment: ServiceCategory | None = None  # audience criterion: customers who subscribe to it
 
     def moved(self, to: CampaignStatus) -> Campaign:
         if to not in NEXT[self.status]:
@@ -134,6 +136,8 @@ def new_campaign(
     owner: str,
     at: datetime,
     asks_for_approval: bool = False,
+    description: str = "",
+    segment: ServiceCategory | None = None,
 ) -> Campaign:
     if purpose not in MARKETING:
         raise InvalidInput("a campaign's purpose is one of the marketing purposes")
@@ -156,6 +160,8 @@ def new_campaign(
         owner,
         at,
         asks_for_approval=asks_for_approval,
+        description=description.strip(),
+        segment=segment,
     )
 
 

@@ -83,6 +83,8 @@ class CampaignSpec:
     recipients: tuple[Recipient, ...] = (Recipient.CARRIER,)
     channel: str = "email"
     asks_for_approval: bool = False
+    description: str = ""
+    segment: ServiceCategory | None = None
 
 
 def create_campaign(uow: UnitOfWork, clock: Clock, spec: CampaignSpec, by: str) -> Campaign:
@@ -104,6 +106,8 @@ def create_campaign(uow: UnitOfWork, clock: Clock, spec: CampaignSpec, by: str) 
             user.name,
             now,
             spec.asks_for_approval,
+            spec.description,
+            spec.segment,
         )
         uow.campaigns.add(campaign)
         _record(uow, campaign, user, now, "created")
@@ -183,8 +187,8 @@ def _audience(uow: UnitOfWork, campaign: Campaign, at: datetime, customers: list
     (SAFE-4), those who do not have the approval yet and have not objected."""
     purpose, offer = campaign.purpose.value, campaign.offer_category
     if not campaign.asks_for_approval:
-        return uow.batch.decide(purpose, at, customers, offer)
-    decided = uow.batch.decide(purpose, at, customers, offer, keep_denied=True)
+        return uow.batch.decide(purpose, at, customers, offer, segment=campaign.segment)
+    decided = uow.batch.decide(purpose, at, customers, offer, keep_denied=True, segment=campaign.segment)
     lacking = decided.denied_ids or {}
     reachable = [c for reason, ids in lacking.items() if reason != OBJECTED for c in ids]
     excluded = {ALREADY_APPROVED: len(decided.allowed), OBJECTED: len(lacking.get(OBJECTED, []))}
@@ -291,12 +295,14 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
 REPORT_COLUMNS = (
     "campaign",
     "name",
+    "description",
     "status",
     "purpose",
     "offer",
     "offer_category",
     "cpni_used",
     "recipients",
+    "segment",
     "owner",
     "reviews",
     "audience",
@@ -319,12 +325,14 @@ def campaign_report(uow: UnitOfWork) -> list[dict[str, str]]:
                 {
                     "campaign": str(c.id),
                     "name": c.name,
+                    "description": c.description,
                     "status": c.status.value,
                     "purpose": c.purpose.value,
                     "offer": c.offer,
                     "offer_category": c.offer_category.value if c.offer_category else "",
                     "cpni_used": ", ".join(c.cpni),
                     "recipients": ", ".join(r.value for r in c.recipients),
+                    "segment": c.segment.value if c.segment else "",
                     "owner": c.owner,
                     "reviews": "; ".join(reviews),
                     "audience": str(len(uow.campaigns.audience(c.id))) if built else "",

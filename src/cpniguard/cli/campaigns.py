@@ -51,6 +51,8 @@ def _campaign_view(c: Campaign) -> dict[str, object]:
         "status": c.status.value,
         "submitted_by": c.submitted_by,
         "asks_for_approval": c.asks_for_approval,
+        "description": c.description,
+        "segment": c.segment.value if c.segment else None,
         "created_at": iso(c.created_at),
     }
 
@@ -107,6 +109,8 @@ def create(
     asks_for_approval: bool = typer.Option(
         False, "--asks-for-approval", help="An outbound request for the customers' approval (SAFE-4)."
     ),
+    description: str = typer.Option("", "--description", help="What the campaign is, in a sentence or two."),
+    segment: str | None = typer.Option(None, "--segment", help="Audience criterion: customers who subscribe to it."),
     by: str = BY,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -122,6 +126,8 @@ def create(
         tuple(parse_enum(Recipient, r, "recipient") for r in recipient) or (Recipient.CARRIER,),
         channel,
         asks_for_approval,
+        description,
+        parse_enum(ServiceCategory, segment, "service category") if segment else None,
     )
     emit(_campaign_view(create_campaign(app.uow(), app.clock, spec, by)), as_json)
 

@@ -77,6 +77,12 @@ def _reason(purpose: Purpose, at: datetime, offer_bucket: str | None, reference:
     return null()
 
 
+def _subscribes(at: datetime, category: ServiceCategory) -> ColumnElement[bool]:
+    sv = t.services.c
+    active = and_(sv.customer_id == c.id, sv.added_at <= at, or_(sv.removed_at.is_(None), sv.removed_at > at))
+    return exists().where(active, sv.category == category.value)
+
+
 def _buys(at: datetime, offer_bucket: str | None) -> ColumnElement[bool]:
     sv = t.services.c
     active = and_(sv.customer_id == c.id, sv.added_at <= at, or_(sv.removed_at.is_(None), sv.removed_at > at))
@@ -98,8 +104,11 @@ class SqlBatchDecisions:
         offer: ServiceCategory | None = None,
         reference: str | None = None,
         keep_denied: bool = False,
+        segment: ServiceCategory | None = None,
     ) -> BatchOutcome:
         gate = Purpose(purpose)
+        # A campaign's audience criterion: only customers who subscribe to this service at `at`.
+        segmented = [_subscribes(at, segment)] if segment else []
         offer_bucket = SERVICE_BUCKET[offer] if offer else None
         reason = _reason(gate, at, offer_bucket, reference).label("reason")
         current = or_(s.last_event_at.is_(None), s.last_event_at <= at)
@@ -108,9 +117,10 @@ class SqlBatchDecisions:
         outcome = BatchOutcome(denied_ids={} if keep_denied else None)
         counts: Counter[str] = Counter()
         canonical = _canonical(self._conn)
-        for where in self._scopes(customers):
+        for scope in self._scopes(customers):
+            where = [*scope, *segmented]
             scan = base.where(current, *where)
-            halves = None if where or keep_denied else self._halves()
+            halves = None if scope or keep_denied else self._halves()
             if halves is None:
                 self._collect(scan, canonical, outcome.allowed, counts, outcome.denied_ids)
             else:

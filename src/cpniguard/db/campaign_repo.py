@@ -56,6 +56,8 @@ def _campaign(r: Any) -> Campaign:
         CampaignStatus(r.status),
         r.submitted_by,
         r.asks_for_approval,
+        r.description,
+        ServiceCategory(r.segment) if r.segment else None,
     )
 
 
@@ -75,6 +77,8 @@ def _row(c: Campaign) -> dict[str, Any]:
         "status": c.status.value,
         "submitted_by": c.submitted_by,
         "asks_for_approval": c.asks_for_approval,
+        "description": c.description,
+        "segment": c.segment.value if c.segment else None,
     }
 
 

@@ -365,6 +365,8 @@ campaigns = Table(
     Column("audience_built_at", UTCDateTime),
     Column("audience_for", UTCDateTime),
     Column("asks_for_approval", Boolean, nullable=False, server_default=false()),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("segment", String(40)),
 )
 
 # Every transition of a campaign, with who, when and why: append-only (SAFE-3, SAFE-4).
