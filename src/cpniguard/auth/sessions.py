@@ -31,7 +31,8 @@ from cpniguard.auth.release import (
 from cpniguard.auth.service import AuthSettings, verify_credential
 from cpniguard.clock import Clock
 from cpniguard.consent.model import Channel as ConsentChannel
-from cpniguard.consent.model import ConsentEvent, ConsentEventKind, fold
+from cpniguard.consent.model import ConsentEvent, ConsentEventKind
+from cpniguard.consent.service import append_event
 from cpniguard.customers.model import Customer
 from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.decisions.model import Decision, Purpose, Request
@@ -278,12 +279,7 @@ def approve_one_time_use(uow: UnitOfWork, clock: Clock, actor: Actor, session_id
             actor.label,
             _approval_evidence(session.id),
         )
-        uow.consent.add(event)
-        uow.consent.save_state(fold(session.customer_id, uow.consent.events(session.customer_id)))
-        details = {"session": str(session.id)}
-        uow.audit.add(
-            AuditEntry.of("consent:one-time-approval:recorded", actor, now, session.customer_id, details=details)
-        )
+        append_event(uow, actor, event, now, session=str(session.id))
         uow.commit()
 
 

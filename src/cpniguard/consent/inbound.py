@@ -23,8 +23,9 @@ from email.utils import parseaddr
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
-from cpniguard.consent.model import Channel, ConsentEvent, ConsentEventKind, fold, validate_event
+from cpniguard.consent.model import Channel, ConsentEvent, ConsentEventKind
 from cpniguard.consent.notices import notice_route as opt_out_notice_route
+from cpniguard.consent.service import append_event
 from cpniguard.customers.model import ContactKind, Customer
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.notifications import model as notices
@@ -169,13 +170,11 @@ def _record_opt_out(
     # The same message fetched twice (a mailbox flag that did not stick) is recorded once.
     if any(mail.sha256 in event.evidence for event in uow.consent.events(customer.id)):
         return
-    kind, channel = ConsentEventKind.OPT_OUT, Channel.EMAIL
-    validate_event(kind, channel)
     evidence = f"email Message-ID {mail.message_id or '(none)'} sha256 {mail.sha256}"
-    event = uow.consent.add(ConsentEvent(new_id(), customer.id, kind, channel, now, now, actor.label, evidence))
-    uow.consent.save_state(fold(customer.id, uow.consent.events(customer.id)))
-    details = {"event": str(event.id), "channel": channel.value, "effective": event.at.isoformat()}
-    uow.audit.add(AuditEntry.of(f"consent:{kind.value}:recorded", actor, now, customer.id, details=details))
+    event = ConsentEvent(
+        new_id(), customer.id, ConsentEventKind.OPT_OUT, Channel.EMAIL, now, now, actor.label, evidence
+    )
+    append_event(uow, actor, event, now)
     route = (notices.Stop(notices.Channel.EMAIL, mail.sender),)
     queue_notice(uow, actor, now, compose(customer, notices.NoticeEvent.OPT_OUT_RECORDED, now, letterhead, route))
 
@@ -207,10 +206,7 @@ def _notice_bounced(
     event = ConsentEvent(
         new_id(), customer.id, ConsentEventKind.OPT_OUT_NOTICE_BOUNCED, Channel.EMAIL, now, now, actor.label, evidence
     )
-    uow.consent.add(event)
-    uow.consent.save_state(fold(customer.id, uow.consent.events(customer.id)))
-    details = {"notice": str(notice_id)}
-    uow.audit.add(AuditEntry.of("consent:opt-out-notice-bounced:recorded", actor, now, customer.id, details=details))
+    append_event(uow, actor, event, now, notice=str(notice_id))
     letters = tuple(stop for stop in opt_out_notice_route(customer, now) if stop.channel is notices.Channel.LETTER)
     if letters:
         queue_notice(uow, actor, now, replace(record.notice, id=new_id(), created_at=now, route=letters))

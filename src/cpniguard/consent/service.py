@@ -48,20 +48,23 @@ def record_event(
     with uow:
         if not uow.customers.exists(customer):
             raise NotFound(f"unknown customer: {customer}")
-        stored = uow.consent.add(event)
-        # Events may be back-dated, so the state is re-folded from the whole history.
-        state = fold(customer, [*uow.consent.events(customer)])
-        uow.consent.save_state(state)
-        uow.audit.add(
-            AuditEntry.of(
-                f"consent:{kind.value}:recorded",
-                actor,
-                now,
-                customer,
-                details={"event": str(stored.id), "channel": channel.value, "effective": stored.at.isoformat()},
-            )
-        )
+        stored, state = append_event(uow, actor, event, now)
         uow.commit()
+    return stored, state
+
+
+def append_event(
+    uow: UnitOfWork, actor: Actor, event: ConsentEvent, now: datetime, **details: object
+) -> tuple[ConsentEvent, ConsentState]:
+    """Inside the caller's unit of work: appends one event, re-folds the current-state row from
+    the whole history (events may be back-dated) and writes the ledger entry. Every use case
+    that records consent goes through here, so the state row never drifts from the events."""
+    validate_event(event.kind, event.channel)
+    stored = uow.consent.add(event)
+    state = fold(event.customer_id, [*uow.consent.events(event.customer_id)])
+    uow.consent.save_state(state)
+    facts = {"event": str(stored.id), "channel": event.channel.value, "effective": stored.at.isoformat(), **details}
+    uow.audit.add(AuditEntry.of(f"consent:{event.kind.value}:recorded", actor, now, event.customer_id, details=facts))
     return stored, state
 
 

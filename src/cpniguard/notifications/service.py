@@ -11,7 +11,8 @@ from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
 from cpniguard.consent.model import Channel as ConsentChannel
-from cpniguard.consent.model import ConsentEvent, ConsentEventKind, fold
+from cpniguard.consent.model import ConsentEvent, ConsentEventKind
+from cpniguard.consent.service import append_event
 from cpniguard.customers.model import Customer
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.notifications import delivery
@@ -122,7 +123,6 @@ def _consent_effects(uow: UnitOfWork, worker: str, results: Sequence[DeliveryRes
     """An opt-out notice's waiting period starts when it is delivered (NOTICE-6: the day an email
     is sent, the third day after a letter is mailed, which the consent model counts); an email
     that bounced for good starts nothing and the route goes on to a letter (NOTICE-8)."""
-    touched: set[CustomerId] = set()
     for result in results:
         notice = result.message.notice
         if notice.event is not NoticeEvent.OPT_OUT_NOTICE or notice.customer_id is None:
@@ -136,21 +136,9 @@ def _consent_effects(uow: UnitOfWork, worker: str, results: Sequence[DeliveryRes
             continue
         on = ConsentChannel.EMAIL if channel is Channel.EMAIL else ConsentChannel.MAIL
         evidence = f"notice {result.message.idempotency_key}: {result.reference or result.error or ''}"[:2000]
-        customer = CustomerId(notice.customer_id)
-        event = ConsentEvent(new_id(), customer, kind, on, result.started_at, result.started_at, worker, evidence)
-        uow.consent.add(event)
-        touched.add(customer)
-        uow.audit.add(
-            AuditEntry.of(
-                f"consent:{kind.value}:recorded",
-                Actor.system(worker),
-                result.started_at,
-                customer,
-                details={"notice": str(notice.id), "channel": on.value},
-            )
-        )
-    for changed in touched:
-        uow.consent.save_state(fold(changed, uow.consent.events(changed)))
+        at = result.started_at
+        event = ConsentEvent(new_id(), CustomerId(notice.customer_id), kind, on, at, at, worker, evidence)
+        append_event(uow, Actor.system(worker), event, at, notice=str(notice.id))
 
 
 def _send_all(worker: Worker, clock: Clock, claimed: Sequence[ClaimedMessage]) -> list[DeliveryResult]:
