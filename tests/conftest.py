@@ -8,6 +8,7 @@ reason shown, except when CI=true or CPNIGUARD_REQUIRE_POSTGRES=1, where they fa
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -29,6 +30,22 @@ PG_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("CPNIGUARD_REQUIR
 BACKENDS = ["sqlite", "postgresql"]
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 TEST_SIGNING_KEY = "nWGxne/9WmC6hEr0kuwsxERJxWl7MgTQcOwrEvOaKZ8="  # a fixed Ed25519 seed for tests only
+
+
+def _lettered_id() -> uuid.UUID:
+    """A version-4 UUID whose hex has no digit but the version's 4 and the variant's 8 or 9."""
+    letters = [random.choice("abcdef") for _ in range(32)]
+    letters[12], letters[16] = "4", random.choice("89")
+    return uuid.UUID("".join(letters))
+
+
+@pytest.fixture(autouse=True)
+def customer_ids_without_digit_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A customer's id counts as an account number a PIN may not repeat four digits of
+    (AUTH-2, AUTH-7). A random id holds the tests' PINs by chance about once in a few thousand
+    customers, so test customers get ids with no run of digits; the rule itself is tested
+    with fixed ids."""
+    monkeypatch.setattr("cpniguard.customers.service.new_id", _lettered_id)
 
 
 def _postgres_reachable() -> str | None:
