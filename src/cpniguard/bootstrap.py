@@ -61,7 +61,20 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     return settings
 
 
-TEXT_SETTINGS = ("mail_from", "outbox_dir", "carrier_name", "support_line", "return_address", "marketing_address")
+TEXT_SETTINGS = (
+    "mail_from",
+    "outbox_dir",
+    "carrier_name",
+    "support_line",
+    "return_address",
+    "marketing_address",
+    "breach_rules",
+    "privacy_office_email",
+    "form_499_id",
+    "carrier_address",
+    "discipline_policy_id",
+    "certification_template",
+)
 INT_SETTINGS = (
     "port",
     "audit_checkpoint_every",
@@ -74,6 +87,7 @@ INT_SETTINGS = (
     "code_minutes",
     "worker_connections",
     "mail_listener_port",
+    "breach_reminder_business_days",
 )
 
 

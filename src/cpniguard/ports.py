@@ -318,6 +318,22 @@ class BatchDecisions(Protocol):
     ) -> BatchOutcome: ...
 
 
+class BreachRepository(Protocol):
+    """Breach incidents, their timeline, documents and affected customers (BREACH-6)."""
+
+
+class CalendarRepository(Protocol):
+    """The closure days compliance staff add to the federal holidays (CAL-3)."""
+
+
+class PrivacyRepository(Protocol):
+    """Policy versions, complaints, data-broker actions and training records."""
+
+
+class EvidenceReader(Protocol):
+    """A reporting year's evidence for the annual certification (CERT-2, CERT-3)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: commit once, or everything rolls back (rule 2)."""
 
@@ -345,6 +361,14 @@ class UnitOfWork(Protocol):
     def campaigns(self) -> CampaignRepository: ...
     @property
     def purge(self) -> PurgeRepository: ...
+    @property
+    def breaches(self) -> BreachRepository: ...
+    @property
+    def calendar(self) -> CalendarRepository: ...
+    @property
+    def privacy(self) -> PrivacyRepository: ...
+    @property
+    def evidence(self) -> EvidenceReader: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

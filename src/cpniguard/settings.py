@@ -42,3 +42,11 @@ class Settings:
     lockout_window_minutes: int = 15
     lockout_minutes: int = 30
     code_minutes: int = 10
+    # Breach response and the privacy office (issue 5).
+    breach_rules: str = "strictest"  # 2007 | 2023 | strictest (AMB-1)
+    privacy_office_email: str = "privacy-office@localhost"  # reminders of breach deadlines
+    form_499_id: str = ""  # CERT-5: the carrier's Form 499 Filer ID
+    carrier_address: str = ""  # BREACH23-4(i), CERT-5: postal address and contact of the carrier
+    discipline_policy_id: str = ""  # SAFE-2: the HR policy that sets out discipline for CPNI misuse
+    certification_template: str = ""  # a Jinja2 file that replaces the shipped statement template
+    breach_reminder_business_days: int = 2  # reminders go this many business days before a target

@@ -202,7 +202,7 @@ def test_the_database_refuses_to_change_the_append_only_ledgers(app: App, actor:
 
 def test_upgrading_twice_is_harmless_and_ends_at_head(app: App) -> None:
     upgrade(app.engine)
-    assert current_revision(app.engine) == head_revision(app.engine) == "0005"
+    assert current_revision(app.engine) == head_revision(app.engine) == "0006"
 
 
 def test_two_processes_appending_in_turn_keep_one_verifiable_chain(app: App, actor: Actor, database_url: str) -> None:

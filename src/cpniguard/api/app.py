@@ -17,12 +17,15 @@ from starlette.types import ASGIApp
 from cpniguard import __version__
 from cpniguard.api import (
     audit,
+    breaches,
     campaigns,
+    certification,
     consent,
     customer_auth,
     decisions,
     docs,
     errors,
+    privacy,
     registry,
     sessions,
     system,
@@ -78,7 +81,19 @@ def create_app(app: App, *, key_cache_seconds: float = KEY_CACHE_SECONDS, lifesp
     api.state.gate_queue = GateQueue(app, lanes=GATE_LANES.get(app.engine.dialect.name, 1))
     errors.register(api)
     docs.install(api)
-    for module in (system, registry, consent, decisions, audit, customer_auth, sessions, campaigns):
+    for module in (
+        system,
+        registry,
+        consent,
+        decisions,
+        audit,
+        customer_auth,
+        sessions,
+        campaigns,
+        breaches,
+        privacy,
+        certification,
+    ):
         api.include_router(module.router)
     return api
 

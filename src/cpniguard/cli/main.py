@@ -8,7 +8,21 @@ import typer
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.exceptions import TyperException
 
-from cpniguard.cli import admin, audit, campaigns, consent, credentials, data, mailbox, notices, registry, sessions
+from cpniguard.cli import (
+    admin,
+    audit,
+    breaches,
+    campaigns,
+    certification,
+    consent,
+    credentials,
+    data,
+    mailbox,
+    notices,
+    privacy,
+    registry,
+    sessions,
+)
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
 
@@ -52,6 +66,13 @@ app.add_typer(admin.api_keys, name="api-keys")
 app.command("demo")(data.demo)
 app.add_typer(data.imports, name="import")
 app.add_typer(mailbox.mail, name="mail")
+app.add_typer(breaches.breach, name="breach")
+app.add_typer(breaches.calendar, name="calendar")
+app.add_typer(privacy.policies, name="policies")
+app.add_typer(privacy.complaints, name="complaints")
+app.add_typer(privacy.brokers, name="brokers")
+app.add_typer(privacy.training, name="training")
+app.add_typer(certification.certification, name="certification")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -344,6 +344,8 @@ users = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("roles", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("corporate_officer", Boolean, nullable=False, server_default=false()),  # CERT-1
+    Column("title", String(200), nullable=False, server_default=""),  # CERT-5: the signatory's title
 )
 
 campaigns = Table(

@@ -18,11 +18,14 @@ from cpniguard.db.api_key_repo import SqlApiKeyRepository
 from cpniguard.db.audit_repo import SqlAuditRepository
 from cpniguard.db.auth_repo import SqlAuthRepository
 from cpniguard.db.batch import SqlBatchDecisions
+from cpniguard.db.breach_repo import SqlBreachRepository, SqlCalendarRepository
 from cpniguard.db.campaign_repo import SqlCampaignRepository, SqlUserRepository
 from cpniguard.db.consent_repo import SqlConsentRepository
 from cpniguard.db.customer_repo import SqlCpniRepository, SqlCustomerRepository
+from cpniguard.db.evidence_repo import SqlEvidenceReader
 from cpniguard.db.gate_reads import SqlGateReads
 from cpniguard.db.outbox_repo import SqlOutboxRepository
+from cpniguard.db.privacy_repo import SqlPrivacyRepository
 from cpniguard.db.purge import SqlPurge
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
@@ -84,6 +87,10 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(conn)
         self.campaigns = SqlCampaignRepository(conn)
         self.purge = SqlPurge(conn)
+        self.breaches = SqlBreachRepository(conn)
+        self.calendar = SqlCalendarRepository(conn)
+        self.privacy = SqlPrivacyRepository(conn)
+        self.evidence = SqlEvidenceReader(conn)
         self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
         return self
 

@@ -1,0 +1,1 @@
+"""The privacy office: policy versions, complaints, data-broker actions, training, certification."""
