@@ -46,6 +46,8 @@ def digest(secret: str) -> str:
 
 # Staff roles (issue 4): who may do what in campaigns, privacy work and audits.
 ROLES = frozenset({"agent", "marketing", "cro", "supervisor", "privacy-officer", "auditor", "admin"})
+# SAFE-2: the roles that open CPNI, given only to staff with current CPNI training.
+CPNI_ROLES = frozenset({"agent", "marketing", "cro", "supervisor", "privacy-officer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class User:
     name: str
     roles: frozenset[str]
     created_at: datetime
+    corporate_officer: bool = False  # CERT-1: only an officer signs the annual certificate
+    title: str = ""  # CERT-5: the signatory's title on the certificate
 
     def actor(self) -> Actor:
         return Actor("staff", self.name, self.roles)

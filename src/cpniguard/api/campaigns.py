@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import Field
 
+from cpniguard.access.model import User
 from cpniguard.actors import Actor
 from cpniguard.api.auth import Reader, Writer, scoped
 from cpniguard.api.bodies import Body, When
@@ -43,6 +44,7 @@ from cpniguard.customers.model import ServiceCategory
 from cpniguard.decisions.model import Purpose
 from cpniguard.errors import NotFound
 from cpniguard.ids import CustomerId, parse_uuid
+from cpniguard.privacy_office.staff import grant_role
 from cpniguard.views import iso
 
 router = APIRouter(tags=["campaigns"], responses=ERROR_RESPONSES)
@@ -52,14 +54,34 @@ Admin = Annotated[Actor, Depends(scoped("admin"))]
 class UserIn(Body):
     name: str = Field(max_length=200)
     roles: list[str] = Field(
-        min_length=1, description="agent, marketing, cro, supervisor, privacy-officer, auditor, admin"
+        min_length=1,
+        description="agent, marketing, cro, supervisor, privacy-officer, auditor, admin; "
+        "those that open CPNI need current training (SAFE-2)",
     )
+    corporate_officer: bool = Field(default=False, description="May sign the annual certificate (CERT-1)")
+    title: str = Field(default="", max_length=200, description="As the certificate names it (CERT-5)")
+
+
+class RoleIn(Body):
+    role: str = Field(description="One more role; one that opens CPNI needs current training (SAFE-2)")
 
 
 class UserOut(Out):
     id: str
     name: str
     roles: list[str]
+    corporate_officer: bool = False
+    title: str = ""
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=str(user.id),
+            name=user.name,
+            roles=sorted(user.roles),
+            corporate_officer=user.corporate_officer,
+            title=user.title,
+        )
 
 
 class CampaignIn(Body):
@@ -146,15 +168,21 @@ def _id(text: str) -> uuid.UUID:
 
 @router.post("/users", status_code=201)
 def new_user(body: UserIn, app: AppDep, actor: Admin) -> UserOut:
-    """Add a member of staff with roles."""
-    user = add_user(app.uow(), app.clock, actor, body.name, frozenset(body.roles))
-    return UserOut(id=str(user.id), name=user.name, roles=sorted(user.roles))
+    """Add a member of staff with roles; those that open CPNI need current training (SAFE-2)."""
+    roles = frozenset(body.roles)
+    return UserOut.of(add_user(app.uow(), app.clock, actor, body.name, roles, body.corporate_officer, body.title))
+
+
+@router.post("/users/{name}/roles")
+def grant(name: str, body: RoleIn, app: AppDep, actor: Admin) -> UserOut:
+    """Give a member of staff one more role (SAFE-2: CPNI roles only with current training)."""
+    return UserOut.of(grant_role(app.uow(), app.clock, actor, name, body.role))
 
 
 @router.get("/users")
 def list_users(app: AppDep, actor: Reader) -> list[UserOut]:
     with app.uow() as uow:
-        return [UserOut(id=str(u.id), name=u.name, roles=sorted(u.roles)) for u in uow.users.all()]
+        return [UserOut.of(u) for u in uow.users.all()]
 
 
 @router.post("/campaigns", status_code=201)

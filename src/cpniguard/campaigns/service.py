@@ -14,6 +14,7 @@ from datetime import datetime
 from cpniguard.access.model import ROLES, User
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
+from cpniguard.calendar import eastern_date
 from cpniguard.campaigns.model import (
     OPT_IN_RECIPIENTS,
     Approval,
@@ -31,23 +32,37 @@ from cpniguard.decisions.model import Purpose
 from cpniguard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from cpniguard.ids import CustomerId, new_id
 from cpniguard.ports import BatchOutcome, CampaignEvent, Disclosure, UnitOfWork
+from cpniguard.privacy_office.staff import require_cpni_training
 from cpniguard.text import clean_text
 
 MAKERS = frozenset({"marketing", "cro", "supervisor", "admin"})
 
 
-def add_user(uow: UnitOfWork, clock: Clock, actor: Actor, name: str, roles: frozenset[str]) -> User:
-    """A member of staff with roles (agent, marketing, cro, supervisor, privacy-officer, auditor, admin)."""
+def add_user(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    name: str,
+    roles: frozenset[str],
+    corporate_officer: bool = False,
+    title: str = "",
+) -> User:
+    """A member of staff with roles (agent, marketing, cro, supervisor, privacy-officer, auditor,
+    admin); those that open CPNI need current training (SAFE-2). An officer may sign the annual
+    certificate (CERT-1) under their title (CERT-5)."""
     unknown = sorted(roles - ROLES)
     if unknown or not roles:
         raise InvalidInput(f"unknown or no role: {', '.join(unknown) or '-'} (one of: {', '.join(sorted(ROLES))})")
-    user = User(new_id(), clean_text(name, "a user name", 1, 200), frozenset(roles), clock.now())
+    now = clock.now()
+    named = clean_text(name, "a user name", 1, 200)
+    user = User(new_id(), named, frozenset(roles), now, corporate_officer, clean_text(title, "a title", 0, 200))
     with uow:
         if uow.users.by_name(user.name) is not None:
             raise Conflict(f"a user named {user.name!r} exists already")
+        require_cpni_training(uow, user.name, user.roles, eastern_date(now))
         uow.users.add(user)
-        details = {"user": user.name, "roles": sorted(user.roles)}
-        uow.audit.add(AuditEntry.of("access:user:added", actor, clock.now(), details=details))
+        details = {"user": user.name, "roles": sorted(user.roles), "corporate_officer": corporate_officer}
+        uow.audit.add(AuditEntry.of("access:user:added", actor, now, details={**details, "title": user.title}))
         uow.commit()
     return user
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from cpniguard.access.model import User
 from cpniguard.campaigns.model import Campaign, Recipient
 from cpniguard.campaigns.service import (
     EXPORT_COLUMNS,
@@ -28,6 +29,7 @@ from cpniguard.decisions.model import parse_purpose
 from cpniguard.delivery.report_pdf import table_pdf
 from cpniguard.errors import InvalidInput, NotFound
 from cpniguard.ids import parse_uuid
+from cpniguard.privacy_office.staff import grant_role
 from cpniguard.views import iso
 
 users = typer.Typer(no_args_is_help=True, help="Staff users and their roles.")
@@ -61,6 +63,17 @@ def _id(text: str) -> uuid.UUID:
     return parse_uuid(text, "campaign")
 
 
+def _user_view(user: User) -> dict[str, object]:
+    return {
+        "id": str(user.id),
+        "name": user.name,
+        "roles": sorted(user.roles),
+        "corporate_officer": user.corporate_officer,
+        "title": user.title,
+        "created_at": iso(user.created_at),
+    }
+
+
 @users.command("add")
 def users_add(
     ctx: typer.Context,
@@ -68,16 +81,29 @@ def users_add(
     role: list[str] = typer.Option(
         ..., "--role", help="agent, marketing, cro, supervisor, privacy-officer, auditor, admin."
     ),
+    officer: bool = typer.Option(
+        False, "--officer", help="A corporate officer: may sign the certificate (CERT-1)."
+    ),
+    title: str = typer.Option("", "--title", help="Their title, as the certificate names it (CERT-5)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Add a member of staff with one or more roles."""
+    """Add a member of staff with one or more roles; roles that open CPNI need current training (SAFE-2)."""
     st = state(ctx)
     app = st.app()
-    user = add_user(app.uow(), app.clock, st.actor(), name, frozenset(role))
-    emit(
-        {"id": str(user.id), "name": user.name, "roles": sorted(user.roles), "created_at": iso(user.created_at)},
-        as_json,
-    )
+    emit(_user_view(add_user(app.uow(), app.clock, st.actor(), name, frozenset(role), officer, title)), as_json)
+
+
+@users.command("grant")
+def users_grant(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="The member of staff."),
+    role: str = typer.Option(..., "--role", help="The role to add; one that opens CPNI needs current training."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Give a member of staff one more role (SAFE-2: CPNI roles only with current training)."""
+    st = state(ctx)
+    app = st.app()
+    emit(_user_view(grant_role(app.uow(), app.clock, st.actor(), name, role)), as_json)
 
 
 @users.command("list")
@@ -86,7 +112,7 @@ def users_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     app = state(ctx).app()
     with app.uow() as uow:
         found = uow.users.all()
-    emit([{"id": str(u.id), "name": u.name, "roles": sorted(u.roles)} for u in found], as_json)
+    emit([_user_view(u) for u in found], as_json)
 
 
 @campaigns.command("create")

@@ -16,6 +16,7 @@ from cpniguard.errors import InvalidInput
 from cpniguard.jobs.cpni_import import BILLS, CALL_DETAIL, CsvFormat, import_csv
 from cpniguard.jobs.demo import DEFAULT_SEED, DemoCarrier
 from cpniguard.jobs.demo_load import DEMO_KEY_NAME, customers_present, ensure_demo_key, load_demo
+from cpniguard.privacy_office.policy_service import publish_sample_policy
 
 DEMO_KEY_FILE = "cpniguard-demo.key"  # in the working directory; git ignores *.key
 
@@ -33,6 +34,7 @@ def demo(
     """Make a synthetic carrier: customers, services, contacts, call detail, bills and consent."""
     st = state(ctx)
     app = st.app()
+    policy = [p.version.language.value for p in publish_sample_policy(app.uow(), app.clock, st.actor(), app.letterhead)]
     present = customers_present(app.uow)
     if if_empty and present:
         emit({"created": False, "reason": f"the database has {present} customers already"}, as_json)
@@ -44,6 +46,7 @@ def demo(
     report: dict[str, Any] = {"created": True, "seed": seed, "as_of": carrier.as_of.isoformat(), **vars(counts)}
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["api_key"] = _demo_key(ensure_demo_key(app.uow, app.clock, st.actor()))
+    report["sample_privacy_policy_published"] = policy  # the languages that had no policy yet
     emit(report, as_json)
 
 

@@ -35,9 +35,13 @@ class SqlUserRepository:
     def all(self) -> list[User]:
         return [_user(r) for r in self._conn.execute(select(t.users).order_by(t.users.c.name))]
 
+    def set_roles(self, user_id: uuid.UUID, roles: frozenset[str]) -> None:
+        self._conn.execute(update(t.users).where(t.users.c.id == user_id).values(roles=",".join(sorted(roles))))
+
 
 def _user(r: Any) -> User:
-    return User(r.id, r.name, frozenset(filter(None, r.roles.split(","))), r.created_at)
+    roles = frozenset(filter(None, r.roles.split(",")))
+    return User(r.id, r.name, roles, r.created_at, r.corporate_officer, r.title)
 
 
 def _campaign(r: Any) -> Campaign:

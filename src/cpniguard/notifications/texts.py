@@ -89,6 +89,12 @@ OTHER = {
             "please make the request from the email address or telephone number on your account, "
             "or call {support}.",
         ),
+        NoticeEvent.PRIVACY_POLICY_CHANGED: (
+            "Our privacy policy is changing",
+            "{carrier}: we have updated our privacy policy. Version {version} takes effect on "
+            "{effective}. You can read the whole policy on our website, or call {support} and we "
+            "will send you a copy. What changes: {summary}",
+        ),
         NoticeEvent.BILLS: (
             "The bills you asked for",
             "{carrier}: as requested on {when}, your bills are enclosed ({count} bills). "
@@ -135,6 +141,12 @@ OTHER = {
             "nutzen, können diese Adresse aber keinem Kundenkonto zuordnen. Zum Schutz des "
             "Kontoinhabers stellen Sie die Anfrage bitte von der E-Mail-Adresse oder Telefonnummer "
             "Ihres Kontos oder rufen Sie {support} an.",
+        ),
+        NoticeEvent.PRIVACY_POLICY_CHANGED: (
+            "Unsere Datenschutzerklärung ändert sich",
+            "{carrier}: Wir haben unsere Datenschutzerklärung überarbeitet. Version {version} gilt ab "
+            "dem {effective}. Sie finden die vollständige Erklärung auf unserer Website; unter "
+            "{support} schicken wir Ihnen gern eine Kopie. Was sich ändert: {summary}",
         ),
         NoticeEvent.BILLS: (
             "Die angeforderten Rechnungen",
