@@ -29,8 +29,15 @@ def admin(app: App, actor: Actor) -> dict[str, str]:
     return {"X-API-Key": secret}
 
 
+def trained(client: TestClient, admin: dict[str, str], name: str) -> None:
+    """SAFE-2: staff are trained before they get a role that opens CPNI."""
+    course = {"staff": name, "course": "CPNI basics", "completed_on": "2026-01-15", "expires_on": "2027-01-15"}
+    assert client.post("/training", json=course, headers=admin).status_code == 201
+
+
 def _users(client: TestClient, admin: dict[str, str]) -> None:
     for name, roles in (("Mia", ["marketing"]), ("Carl", ["cro"])):
+        trained(client, admin, name)
         assert client.post("/users", json={"name": name, "roles": roles}, headers=admin).status_code == 201
 
 

@@ -16,8 +16,25 @@ def cli(database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, m
     tool = Cli(database_url, capsys)
     assert tool("init")[0] == 0
     for name, role in [("mia", "marketing"), ("cora", "cro"), ("al", "agent")]:
+        trained(tool, name)
         assert tool.json("users", "add", "--name", name, "--role", role)["roles"] == [role]
     return tool
+
+
+def trained(cli: Cli, name: str) -> None:
+    """SAFE-2: staff are trained before they get a role that opens CPNI."""
+    cli.json(
+        "training",
+        "add",
+        "--name",
+        name,
+        "--course",
+        "CPNI basics",
+        "--completed",
+        "2026-01-15",
+        "--expires",
+        "2099-01-15",
+    )
 
 
 def a_customer(cli: Cli, n: int, *consent: str) -> str:

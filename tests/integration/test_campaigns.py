@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -34,6 +34,7 @@ from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check_batch
 from cpniguard.delivery.report_pdf import table_pdf
 from cpniguard.errors import Conflict, Forbidden, InvalidInput
+from cpniguard.privacy_office.staff import record_training
 from tests.conftest import T0, a_customer
 
 K = ConsentEventKind
@@ -43,10 +44,16 @@ THIRD_PARTY = CampaignSpec(
 )
 
 
+def trained(app: App, actor: Actor, name: str) -> str:
+    """SAFE-2: staff are trained before they get a role that opens CPNI."""
+    record_training(app.uow(), app.clock, actor, name, "CPNI basics", date(2026, 1, 15), date(2027, 1, 15))
+    return name
+
+
 @pytest.fixture
 def staff(app: App, actor: Actor) -> None:
     for name, role in [("mia", "marketing"), ("cora", "cro"), ("al", "agent")]:
-        add_user(app.uow(), app.clock, actor, name, frozenset({role}))
+        add_user(app.uow(), app.clock, actor, trained(app, actor, name), frozenset({role}))
 
 
 def customers(app: App, actor: Actor) -> dict[str, Customer]:
@@ -132,7 +139,7 @@ def test_an_unlawful_or_unauthorised_submit_writes_nothing(app: App) -> None:
 
 @pytest.mark.usefixtures("staff")
 def test_the_cro_approves_but_not_the_submitter_nor_an_agent(app: App, actor: Actor) -> None:
-    add_user(app.uow(), app.clock, actor, "carl", frozenset({"cro"}))
+    add_user(app.uow(), app.clock, actor, trained(app, actor, "carl"), frozenset({"cro"}))
     campaign = create_campaign(app.uow(), app.clock, COMMUNICATIONS, "carl")
     submit_campaign(app.uow(), app.clock, campaign.id, "carl")
     with pytest.raises(Forbidden, match="made or submitted"):
