@@ -2,6 +2,133 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
 import typer
 
-certification = typer.Typer(no_args_is_help=True, help="certification")
+from cpniguard.bootstrap import App
+from cpniguard.cli.common import JSON_OPTION, emit, state
+from cpniguard.delivery.certification_pdf import load_statement, render_certification
+from cpniguard.delivery.folder import write_atomically
+from cpniguard.errors import InvalidInput
+from cpniguard.ids import parse_uuid
+from cpniguard.privacy_office.certification import Carrier
+from cpniguard.privacy_office.certification_evidence import CertificationRecord
+from cpniguard.privacy_office.certification_service import (
+    BuildRequest,
+    build_certification,
+    certification_pdf,
+    certification_record,
+    document_of,
+    list_certifications,
+)
+from cpniguard.views import iso
+
+certification = typer.Typer(no_args_is_help=True, help="The annual CPNI certification filed with the FCC.")
+
+OUT = typer.Option(..., "--out", help="The PDF file to write.")
+
+
+def carrier_of(app: App) -> Carrier:
+    s = app.settings
+    return Carrier(s.carrier_name, s.form_499_id, s.carrier_address, s.discipline_policy_id)
+
+
+def _writable(out: Path) -> Path:
+    """Refused before anything is built or recorded: no PDF could be kept there."""
+    if out.is_dir():
+        raise InvalidInput(f"--out {out} is a folder")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"--out {out}: no folder {out.parent}")
+    return out
+
+
+def _keeper(out: Path) -> Callable[[bytes], None]:
+    def keep(pdf: bytes) -> None:
+        try:
+            write_atomically(out, pdf)
+        except OSError as exc:
+            raise InvalidInput(f"--out {out}: cannot write the PDF ({exc.strerror or exc})") from None
+
+    return keep
+
+
+def _filing_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"--filing-date must be a date like 2027-02-26, not {text!r}") from None
+
+
+@certification.command("build")
+def build(
+    ctx: typer.Context,
+    year: int = typer.Option(..., "--year", help="The reporting year (the calendar year certified)."),
+    out: Path = OUT,
+    signatory: str | None = typer.Option(None, "--signatory", help="The corporate officer who signs (CERT-1)."),
+    filing_date: str | None = typer.Option(None, "--filing-date", help="The date filed; default: the due date."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Build the certification for a year from the records: a draft until an officer signs,
+    the carrier's name and Form 499 Filer ID are set and every control shows evidence."""
+    st = state(ctx)
+    app = st.app()
+    request = BuildRequest(year, signatory, _filing_date(filing_date))
+    statement = load_statement(app.settings.certification_template)
+    keep = _keeper(_writable(out))
+    existed = out.exists()
+    try:
+        built = build_certification(
+            app.uow(), app.clock, st.actor(), request, carrier_of(app), statement, render_certification, keep
+        )
+    except BaseException:
+        if not existed:  # written, but the record was not committed: leave nothing behind
+            with contextlib.suppress(OSError):
+                out.unlink()
+        raise
+    emit({**built.document, "pdf": str(out), "pdf_sha256": built.record.pdf_sha256}, as_json)
+
+
+def _listed(record: CertificationRecord) -> dict[str, object]:
+    return {
+        "id": str(record.id),
+        "year": record.year,
+        "built_at": iso(record.built_at),
+        "built_by": record.built_by,
+        "signatory": record.signatory,
+        "draft": record.draft,
+        "pdf_sha256": record.pdf_sha256,
+    }
+
+
+@certification.command("list")
+def list_command(
+    ctx: typer.Context,
+    year: int | None = typer.Option(None, "--year", help="Only the builds for this reporting year."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Every certification built, newest first."""
+    app = state(ctx).app()
+    emit([_listed(r) for r in list_certifications(app.uow(), year)], as_json)
+
+
+@certification.command("show")
+def show(ctx: typer.Context, certification_id: str, as_json: bool = JSON_OPTION) -> None:
+    """The recorded document of one build."""
+    app = state(ctx).app()
+    found = certification_record(app.uow(), parse_uuid(certification_id, "certification"))
+    emit({**_listed(found), "document": document_of(found)}, as_json)
+
+
+@certification.command("pdf")
+def pdf(ctx: typer.Context, certification_id: str, out: Path = OUT, as_json: bool = JSON_OPTION) -> None:
+    """Print a recorded build again, from what was recorded when it was built."""
+    app = state(ctx).app()
+    data, matches = certification_pdf(app.uow(), parse_uuid(certification_id, "certification"), render_certification)
+    _keeper(_writable(out))(data)
+    emit({"certification": certification_id, "pdf": str(out), "matches_recorded_sha256": matches}, as_json)
