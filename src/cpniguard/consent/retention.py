@@ -18,6 +18,9 @@ KEPT_FOREVER = (
     "campaign_events",
     "disclosures",
     "deliveries",
+    "breach_incidents",  # BREACH-6, BREACH23-10: at least two years; cpniguard deletes none
+    "breach_events",
+    "breach_documents",
 )
 
 

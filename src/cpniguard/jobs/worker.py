@@ -11,11 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
+from cpniguard.breaches.reminders import remind_due
 from cpniguard.errors import StorageUnavailable
 from cpniguard.notifications.service import DeliveryRun, Worker, deliver_due
 
 POLL_SECONDS = 1.0
+REMINDER_SECONDS = 60.0  # how often the worker looks for breach deadlines coming near
 LOG = logging.getLogger("cpniguard.worker")
 
 
@@ -36,6 +39,23 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+class _Reminders:
+    """Queues breach-deadline reminders to the privacy office at most once a minute; they go
+    out with the next delivery round."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self._next = 0.0
+
+    def maybe_run(self) -> None:
+        if time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + REMINDER_SECONDS
+        s = self._app.settings
+        actor = Actor.system("worker")
+        remind_due(self._app.uow(), self._app.clock, actor, s.privacy_office_email, s.breach_reminder_business_days)
+
+
 def run_worker(
     app: App,
     once: bool,
@@ -51,9 +71,11 @@ def run_worker(
     lanes = tuple(app.senders() for _ in range(connections - 1))
     worker = Worker(worker_name(), app.senders(), batch=batch, lanes=lanes, pool=pool)
     totals = WorkerTotals()
+    reminders = _Reminders(app)
     try:
         while not stop():
             try:
+                reminders.maybe_run()
                 run = deliver_due(app.uow, app.clock, worker)
             except StorageUnavailable:
                 if once:
