@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import Cli, cli, new_customer  # noqa: F401  (fixture)
+from tests.e2e.test_cli import Cli, new_customer
+
+
+@pytest.fixture
+def cli(database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.chdir(tmp_path)  # the audit key file is made in the working directory
+    tool = Cli(database_url, capsys)
+    assert tool("init")[0] == 0
+    return tool
 
 
 @pytest.mark.parametrize(
@@ -45,7 +53,7 @@ def test_cal_7_breach_deadlines_prints_the_legal_dates_under_each_rule_version(
     ],
 )
 def test_bad_input_exits_2_with_one_line(cli: Cli, args: tuple[str, ...], reason: str) -> None:
-    code, out, err = cli(*args)
+    code, _, err = cli(*args)
     assert code == 2 and reason in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
