@@ -209,3 +209,33 @@ def test_breach_6_breach_records_survive_any_purge(app: App, actor: Actor, clock
     clock.move_to(parse_when("2031-01-01"))
     purge(app.uow(), clock, actor, parse_when("2030-01-01"))
     assert service.status(app.uow(), clock, incident.id).incident.title == PRETEXTING.title
+
+
+def test_breach_5_the_incident_closes_only_with_a_notice_on_record_for_each_listed_customer(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    incident = opened(app, actor, clock)
+    affected(app, actor, clock, incident.id)
+    with pytest.raises(Conflict, match="agency notice"):
+        service.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
+    notified(app, actor, clock, incident.id)
+    with pytest.raises(Conflict, match="no notice on record"):
+        service.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
+    clock.move_to(parse_when("2027-01-04T09:00"))
+    service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
+    closed = service.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
+    assert closed.investigation_closed_at == clock.now()
+
+
+def test_breach23_5_the_annual_summary_lists_small_no_harm_breaches_with_their_basis(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    incident = opened(app, actor, clock, RuleVersion.V2023)
+    service.record_affected(app.uow(), clock, actor, incident.id, 499, "rows in the misdirected file")
+    assert service.annual_summary(app.uow(), 2026) == []  # harm not yet assessed: assumed likely
+    service.record_harm(
+        app.uow(), clock, actor, incident.id, HarmAssessment(False, "recalled unread", "Pat", "mail log")
+    )
+    [listed] = service.annual_summary(app.uow(), 2026)
+    assert listed.affected_count_basis == "rows in the misdirected file"
+    assert service.close_investigation(app.uow(), clock, actor, incident.id, clock.now()).investigation_closed_at

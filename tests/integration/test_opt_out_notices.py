@@ -9,6 +9,7 @@ from email.message import EmailMessage
 
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
+from cpniguard.breaches.closures import add_closure
 from cpniguard.clock import FixedClock
 from cpniguard.consent.failures import record_opt_out_failure
 from cpniguard.consent.inbound import receive_mail
@@ -195,3 +196,9 @@ def test_notice_8_a_bounce_reported_after_delivery_cancels_the_waiting_period_an
     deliver_due(app.uow, app.clock, _worker(email, letter))
     [mailed] = letter.sent
     assert mailed.recipient.startswith("Ada Lovelace\n") and "opt out" in mailed.body
+
+
+def test_safe_5_and_cal_3_a_closure_day_on_file_moves_the_fcc_letter_task(app: App, actor: Actor) -> None:
+    add_closure(app.uow(), app.clock, actor, date(2026, 11, 27), "executive order: federal offices closed")
+    task = record_opt_out_failure(app.uow(), app.clock, actor, "email reply", "replies refused", date(2026, 11, 25))
+    assert task.due_on == date(2026, 12, 4)

@@ -495,3 +495,45 @@ def _queue_all(
         uow.breaches.mark_noticed(incident.id, done, now)
         queued += len(done)
     return queued, unreachable
+
+
+def close_investigation(uow: UnitOfWork, clock: Clock, actor: Actor, incident_id: uuid.UUID, at: datetime) -> Incident:
+    """Closes the incident once its notices are on record: the agency notice to every recipient
+    (BREACH23-3), a sent notice per listed customer where one is required (BREACH-5), and for
+    the annual-summary path the basis of the count and of the no-harm finding (BREACH23-10)."""
+    now = clock.now()
+    with uow:
+        incident = _load(uow, incident_id)
+        clocks = _clocks(uow, incident)
+        if clocks is None:
+            raise Conflict("record the reasonable determination first (AMB-13)")
+        if incident.investigation_closed_at is not None:
+            raise Conflict("the investigation is closed already")
+        _check_closable(uow, incident, clocks)
+        incident = _save(uow, replace(incident, investigation_closed_at=at))
+        _record(uow, actor, now, _event(incident.id, "closed", at, now, actor))
+        uow.commit()
+    return incident
+
+
+def _check_closable(uow: UnitOfWork, incident: Incident, clocks: Deadlines) -> None:
+    if clocks.agency_recipients and incident.law_enforcement_notified_at is None:
+        raise Conflict("the agency notice is not on record (BREACH-1, BREACH23-3)")
+    if clocks.customer_notice_required and uow.breaches.affected(incident.id, unnoticed_only=True):
+        raise Conflict("a listed customer has no notice on record (BREACH-5)")
+    if clocks.customer_notice_required and not uow.breaches.count_affected(incident.id):
+        raise Conflict("customer notice is required, but no affected customer is listed (BREACH-5)")
+    if clocks.annual_summary_due and not (incident.affected_count_basis and incident.harm_reasoning):
+        raise Conflict("the annual-summary path keeps the basis of the count and of the harm finding (BREACH23-10)")
+
+
+def annual_summary(uow: UnitOfWork, year: int) -> list[Incident]:
+    """BREACH23-5: the breaches of `year` under 500 customers with no harm reasonably likely,
+    for the summary filed with the FCC early the next year."""
+    with uow:
+        found = []
+        for incident in uow.breaches.all():
+            clocks = _clocks(uow, incident)
+            if clocks and clocks.annual_summary_due and clocks.determined_on.year == year:
+                found.append(incident)
+        return found

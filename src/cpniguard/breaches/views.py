@@ -59,6 +59,7 @@ def incident_view(i: Incident) -> dict[str, Any]:
         "harm_decided_by": i.harm_decided_by,
         "urgent_need": i.urgent_need,
         "law_enforcement_notified_at": _iso(i.law_enforcement_notified_at),
+        "investigation_closed_at": _iso(i.investigation_closed_at),
         "customer_notices_at": _iso(i.customer_notices_at),
         "records_kept_until": _iso(i.records_kept_until),
         "created_by": i.created_by,

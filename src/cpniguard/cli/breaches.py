@@ -329,6 +329,34 @@ def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     emit(rows, as_json)
 
 
+@breach.command("close")
+def close_incident_command(
+    ctx: typer.Context,
+    incident: str = INCIDENT,
+    at: str | None = typer.Option(None, "--at"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Close the investigation; refused while a notice the rules require is not on record."""
+    st = state(ctx)
+    app = st.app()
+    emit(
+        incident_view(service.close_investigation(app.uow(), app.clock, st.actor(), _id(incident), when(at, app))),
+        as_json,
+    )
+
+
+@breach.command("annual-summary")
+def summary_command(ctx: typer.Context, year: int = typer.Option(..., "--year"), as_json: bool = JSON_OPTION) -> None:
+    """BREACH23-5: the year's breaches under 500 customers with no harm reasonably likely."""
+    app = state(ctx).app()
+    found = service.annual_summary(app.uow(), year)
+    rows = [
+        {**incident_view(i), "affected_count_basis": i.affected_count_basis, "harm_reasoning": i.harm_reasoning}
+        for i in found
+    ]
+    emit({"year": year, "incidents": rows}, as_json)
+
+
 @breach.command("remind")
 def remind_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Queue the reminders now due to the privacy office (the worker does this every minute)."""

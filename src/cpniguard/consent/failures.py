@@ -66,9 +66,10 @@ def record_opt_out_failure(
         TO_COMPLETE,
         contact or TO_COMPLETE,
     )
-    task = FccLetterTask(str(new_id()), found, add_business_days(found, BUSINESS_DAYS), letter)
-    details = json.dumps({"found_on": found.isoformat(), "due_on": task.due_on.isoformat(), **asdict(letter)})
     with uow:
+        closures = set(uow.calendar.closures())  # CAL-3: days the Commission is closed
+        task = FccLetterTask(str(new_id()), found, add_business_days(found, BUSINESS_DAYS, closures), letter)
+        details = json.dumps({"found_on": found.isoformat(), "due_on": task.due_on.isoformat(), **asdict(letter)})
         uow.auth.add_alert(Alert(new_id(), None, TASK, now, details))
         uow.audit.add(
             AuditEntry.of(
