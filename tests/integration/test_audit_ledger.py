@@ -6,18 +6,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from cpniguard.actors import Actor
 from cpniguard.audit.service import checkpoint, verify
 from cpniguard.bootstrap import App, build, load_settings
+from cpniguard.breaches.clocks import RuleVersion
+from cpniguard.breaches.model import Intent
+from cpniguard.breaches.service import NewIncident, open_incident
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
 from cpniguard.db import audit_scan
 from cpniguard.db import tables as t
 from cpniguard.db.audit_repo import SqlAuditRepository
-from cpniguard.db.migrate import current_revision, head_revision, upgrade
+from cpniguard.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check
 from cpniguard.views import verification_view
@@ -203,6 +207,19 @@ def test_the_database_refuses_to_change_the_append_only_ledgers(app: App, actor:
 def test_upgrading_twice_is_harmless_and_ends_at_head(app: App) -> None:
     upgrade(app.engine)
     assert current_revision(app.engine) == head_revision(app.engine) == "0006"
+
+
+def test_the_newest_migration_goes_down_and_up_again(app: App) -> None:
+    command.downgrade(alembic_config(app.engine), "0005")
+    assert current_revision(app.engine) == "0005"
+    assert upgrade(app.engine) == "0006"
+
+
+def test_breach_6_the_timeline_of_a_breach_is_append_only(app: App, actor: Actor) -> None:
+    new = NewIncident("t", app.clock.now(), Intent.INADVERTENT, ("name",), "c", other_data_description="names")
+    open_incident(app.uow(), app.clock, actor, new, RuleVersion.STRICTEST)
+    with pytest.raises(DBAPIError, match="append-only"), app.engine.begin() as conn:
+        conn.execute(text("UPDATE breach_events SET kind = 'x'"))
 
 
 def test_two_processes_appending_in_turn_keep_one_verifiable_chain(app: App, actor: Actor, database_url: str) -> None:
