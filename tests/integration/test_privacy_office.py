@@ -233,3 +233,25 @@ def test_safe_2_training_due_lists_cpni_staff_whose_training_ends_soon(
     assert (due.staff_name, due.expires_on, due.status) == ("al", date(2026, 4, 1), "expiring")
     with pytest.raises(InvalidInput, match="training cannot be completed in the future"):
         record_training(app.uow(), clock, actor, "al", "CPNI basics", date(2026, 3, 3), date(2027, 3, 3))
+
+
+def test_notices_to_many_customers_go_in_bulk_pages_and_read_back_like_any_notice(
+    app: App, actor: Actor, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cpniguard.db.privacy_repo.NOTICE_BATCH", 16)  # several keyset pages
+    for n in range(60):  # past bulk.BULK_FROM, so PostgreSQL takes them by COPY
+        phone = f"+1202555{5000 + n}"
+        a_customer(
+            app,
+            actor,
+            name=f"C {n}",
+            telephone_numbers=(phone,),
+            emails=(f"c{n}@example.com",),
+            at=T0 - timedelta(days=40),
+        )
+    done = publish_policy(app.uow(), clock, actor, LETTERHEAD, draft("2.0", date(2026, 4, 1), material=True))
+    assert (done.notices_queued, done.customers_without_email) == (60, 0)
+    with app.uow() as uow:
+        records = uow.outbox.notices(None, 100)
+    assert len(records) == 60 and len({r.notice.customer_id for r in records}) == 60
+    assert all(r.channel == "email" and r.notice.route[0].recipient == r.recipient for r in records)
