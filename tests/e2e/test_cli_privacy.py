@@ -214,3 +214,12 @@ def test_safe_2_training_due_names_staff_with_cpni_roles_and_no_current_training
     )
     [due] = cli.json("training", "due")
     assert due == {"staff": "cora", "roles": [], "expires_on": "2021-01-01", "status": "expired"}
+
+
+def test_the_demo_publishes_the_shipped_sample_policy_once_in_each_language(cli: Cli) -> None:
+    first = cli.json("demo", "--customers", "3", "--as-of", "2026-03-02")
+    assert first["sample_privacy_policy_published"] == ["en", "de"]
+    assert "Privacy policy (sample)" in cli.json("policies", "show", "--language", "en")["text"]
+    assert "Datenschutzerklärung (Beispiel)" in cli.json("policies", "show", "--language", "de")["text"]
+    again = cli.json("demo", "--customers", "3", "--if-empty")
+    assert again["created"] is False and len(cli.json("policies", "list")) == 2
