@@ -81,9 +81,7 @@ def users_add(
     role: list[str] = typer.Option(
         ..., "--role", help="agent, marketing, cro, supervisor, privacy-officer, auditor, admin."
     ),
-    officer: bool = typer.Option(
-        False, "--officer", help="A corporate officer: may sign the certificate (CERT-1)."
-    ),
+    officer: bool = typer.Option(False, "--officer", help="A corporate officer: may sign the certificate (CERT-1)."),
     title: str = typer.Option("", "--title", help="Their title, as the certificate names it (CERT-5)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
