@@ -32,7 +32,7 @@ def admin(app: App, actor: Actor) -> dict[str, str]:
 
 
 def version(label: str, effective: str, **extra: object) -> dict[str, object]:
-    text = "# Privacy policy\n\nWe protect your **CPNI**.\n\n<script>alert('x')</script>\n"
+    text = "# Privacy policy\n\nWe protect your **CPNI**.\n\n<script>alert('x')</script> [us](javascript:alert(1))\n"
     return {"version": label, "language": "en", "effective_on": effective, "text": text, "summary": "New", **extra}
 
 
@@ -44,7 +44,7 @@ def test_the_public_page_shows_the_policy_in_force_with_raw_html_escaped_and_its
     page = client.get("/privacy-policy?language=en")  # no API key
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<strong>CPNI</strong>" in page.text and "<script>" not in page.text
-    assert "&lt;script&gt;" in page.text
+    assert "&lt;script&gt;" in page.text and 'href="javascript' not in page.text
     assert "Last revised January 15, 2026 (version 1.0)" in page.text
     assert client.get("/privacy-policy?language=de").status_code == 404
     assert client.get("/privacy-policy?language=fr").status_code == 422
