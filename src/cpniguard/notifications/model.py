@@ -37,6 +37,9 @@ class NoticeEvent(StrEnum):
     OPT_OUT_NOTICE = "opt-out-notice"  # NOTICE-2..NOTICE-8: the individual notice of CPNI rights
     OPT_OUT_RECORDED = "opt-out-recorded"  # NOTICE-9: the acknowledgement of an opt-out
     OPT_OUT_CONFIRM = "opt-out-confirm"  # an opt-out from an unknown address: confirm it first
+    PRIVACY_POLICY_CHANGED = "privacy-policy-changed"  # a material change of the privacy policy
+    BREACH_NOTICE = "breach-notice"  # BREACH-5, BREACH23-7, BREACH23-9: a customer's data was breached
+    BREACH_REMINDER = "breach-reminder"  # to the privacy office: a breach deadline comes near
 
 
 class Channel(StrEnum):
