@@ -20,6 +20,7 @@ from benchmarks import batch, http_server, seeding
 from benchmarks.common import Options, Result, ratio, rounded, say, skipped
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App, build, load_settings
+from cpniguard.calendar import add_years, eastern_date
 from cpniguard.campaigns.service import (
     CampaignSpec,
     add_user,
@@ -31,14 +32,17 @@ from cpniguard.campaigns.service import (
 from cpniguard.clock import SystemClock
 from cpniguard.db.migrate import upgrade
 from cpniguard.decisions.model import Purpose
+from cpniguard.privacy_office.staff import record_training
 
 TARGETS = {"sqlite": (20.0, "< 20 s"), "postgresql": (15.0, "< 15 s")}
 ACTOR = Actor.system("benchmark")
 
 
 def _approved_campaign(app: App) -> uuid.UUID:
-    add_user(app.uow(), app.clock, ACTOR, "Bench Marketing", frozenset({"marketing"}))
-    add_user(app.uow(), app.clock, ACTOR, "Bench CRO", frozenset({"cro"}))
+    today = eastern_date(app.clock.now())
+    for name, role in (("Bench Marketing", "marketing"), ("Bench CRO", "cro")):  # SAFE-2: trained first
+        record_training(app.uow(), app.clock, ACTOR, name, "CPNI basics", today, add_years(today, 1))
+        add_user(app.uow(), app.clock, ACTOR, name, frozenset({role}))
     spec = CampaignSpec("Bench offer", Purpose.MARKETING_COMMUNICATIONS, "Fiber 1G")
     campaign = create_campaign(app.uow(), app.clock, spec, "Bench Marketing")
     submit_campaign(app.uow(), app.clock, campaign.id, "Bench Marketing")
