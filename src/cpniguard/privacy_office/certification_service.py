@@ -133,7 +133,8 @@ def _signatory(uow: UnitOfWork, name: str | None) -> Signatory | None:
 
 
 def _content(document: Mapping[str, Any], text: str) -> str:
-    return json.dumps({**document, "statement": text}, sort_keys=True, ensure_ascii=False)
+    # Key order kept: the months of a chart are in calendar order, and a reprint must match.
+    return json.dumps({**document, "statement": text}, ensure_ascii=False)
 
 
 def _sha256(pdf: bytes) -> str:
