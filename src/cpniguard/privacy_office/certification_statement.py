@@ -21,9 +21,7 @@ CHARTS = frozenset({"complaints_per_month", "opt_out_rate_per_month"})
 
 
 class TemplateProblem(DomainError):
-    """The certification template does not render: its author must fix it."""
-
-    code = "template_error"
+    """The certification template does not render: its author must fix it (HTTP 400, exit 2)."""
 
 
 def render_statement(template: str, document: Mapping[str, Any], source: str) -> str:
