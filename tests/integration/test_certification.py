@@ -229,11 +229,11 @@ def test_cert_2_the_statement_counts_the_ledger_s_year_training_notices_breaches
     assert controls["SAFE-1"]["evidence"][0] == "34 uses of CPNI decided by the purpose gate (30 allowed, 4 denied)"
     assert controls["SAFE-2"]["evidence"][:2] == [
         "2 training records on the use of CPNI counted during the year, covering 2 people",
-        "1 people held current training on 31 December",
+        "1 person held current training on 31 December",
     ]
     assert controls["NOTIFY"]["evidence"] == ["2 account-change notices queued with the change, 1 delivered"]
-    assert controls["AUTH"]["evidence"][0] == "1 successful and 1 failed checks of a customer's password, PIN or answer"
-    assert controls["BREACH"]["evidence"] == ["1 incidents recorded; law enforcement notified for 1, customers for 0"]
+    assert controls["AUTH"]["evidence"][0] == "2 checks of a password, PIN or answer (1 passed, 1 failed)"
+    assert controls["BREACH"]["evidence"] == ["1 incident recorded; law enforcement told of 1, customers of 0"]
     assert doc["data_broker_actions"] == [
         {
             "taken_on": "2026-09-01",

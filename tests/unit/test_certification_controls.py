@@ -50,7 +50,7 @@ def test_safe_1_the_purpose_gate_s_decisions_in_the_ledger_are_its_evidence() ->
     safe_1 = assess(YearEvidence(2026, ledger=ledger), "")[0]
     assert safe_1.in_place
     assert safe_1.evidence[0] == "9 uses of CPNI decided by the purpose gate (7 allowed, 2 denied)"
-    assert "4 approvals, opt-outs and notices recorded in the consent ledger" in safe_1.evidence
+    assert "4 approvals, opt-outs and notices in the consent ledger" in safe_1.evidence
 
 
 def test_safe_2_cert_2_training_without_a_discipline_policy_reference_is_a_gap() -> None:

@@ -60,6 +60,11 @@ class Control:
         return Finding(self.id, self.title, self.citation, tuple(lines), tuple(gaps))
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    """`1 lockout`, `2 lockouts`: the statement is filed, so it reads as written."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def _none_for(year: int, label: str) -> str:
     return f"CERT-2: {label}: no evidence in the records for {year}"
 
@@ -70,9 +75,9 @@ def _purpose_gate(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     batches = ev.ledger_count("decisions:cpni-use:batch")
     consent = ev.ledger_count("consent:", ":recorded") - ev.ledger_count(OPT_OUT_FAILURE)
     lines = [
-        f"{allowed + denied} uses of CPNI decided by the purpose gate ({allowed} allowed, {denied} denied)",
-        f"{batches} audiences and exports decided in bulk by the same gate",
-        f"{consent} approvals, opt-outs and notices recorded in the consent ledger",
+        f"{_n(allowed + denied, 'use')} of CPNI decided by the purpose gate ({allowed} allowed, {denied} denied)",
+        f"{_n(batches, 'audience or export', 'audiences and exports')} decided in bulk by the same gate",
+        f"{_n(consent, 'approval, opt-out or notice', 'approvals, opt-outs and notices')} in the consent ledger",
     ]
     return lines, [] if allowed + denied + batches else [_none_for(ev.year, "SAFE-1 purpose gate decisions")]
 
@@ -80,8 +85,9 @@ def _purpose_gate(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
 def _training(ev: YearEvidence, discipline_policy_id: str) -> tuple[list[str], list[str]]:
     t = ev.training
     lines = [
-        f"{t.records} training records on the use of CPNI counted during the year, covering {t.people_trained} people",
-        f"{t.current_at_year_end} people held current training on 31 December",
+        f"{_n(t.records, 'training record')} on the use of CPNI counted during the year, covering "
+        f"{_n(t.people_trained, 'person', 'people')}",
+        f"{_n(t.current_at_year_end, 'person', 'people')} held current training on 31 December",
         f"disciplinary process: {discipline_policy_id or 'not referenced'}",
     ]
     gaps = [] if t.records else [_none_for(ev.year, "SAFE-2 training records")]
@@ -96,8 +102,8 @@ def _campaign_records(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     if not sum(ev.campaign_events.values()) and not ev.disclosures:
         return [f"no sales or marketing campaign used CPNI in {ev.year}; none was disclosed to a third party"], []
     return [
-        f"{created} campaigns recorded with their description, the CPNI used and the offer; {running} ran",
-        f"{ev.disclosures} disclosures of a customer's CPNI to a third party recorded one by one",
+        f"{_n(created, 'campaign')} recorded with the description, the CPNI used and the offer; {running} ran",
+        f"{_n(ev.disclosures, 'disclosure')} of a customer's CPNI to a third party recorded one by one",
     ], []
 
 
@@ -107,7 +113,7 @@ def _supervisory_review(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]
     if not approved + rejected:
         return [f"no outbound marketing came up for supervisory review in {ev.year}"], []
     return [
-        f"{approved + rejected} campaign reviews by a supervisor or the CRO ({approved} approved, {rejected} not)"
+        f"{_n(approved + rejected, 'campaign review')} by a supervisor or the CRO ({approved} approved, {rejected} not)"
     ], []
 
 
@@ -115,9 +121,11 @@ def _opt_out_failures(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     failures = ev.ledger_count(OPT_OUT_FAILURE)
     opt_outs = sum(ev.opt_outs_by_month)
     notices = ev.notices_delivered.get("opt-out-notice", 0)
-    lines = [f"{opt_outs} opt-outs recorded; {notices} opt-out notices delivered"]
+    lines = [f"{_n(opt_outs, 'opt-out')} recorded; {_n(notices, 'opt-out notice')} delivered"]
     if failures:
-        lines.append(f"{failures} opt-out failures found, each with a letter to the FCC due in five business days")
+        lines.append(
+            f"{_n(failures, 'opt-out failure')} found, each with a letter to the FCC due in five business days"
+        )
     else:
         lines.append(f"no failure of the opt-out mechanisms was found in {ev.year}")
     return lines, []
@@ -128,10 +136,11 @@ def _authentication(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     failed = ev.ledger_count("auth:", ":failed")
     locked = ev.ledger_count("auth:", ":locked")
     codes = ev.ledger_count("auth:one-time-code:sent")
+    sessions = ev.ledger_count("auth:call-session:opened")
     lines = [
-        f"{verified} successful and {failed} failed checks of a customer's password, PIN or answer",
-        f"{locked} lockouts after repeated failures; {codes} one-time codes sent to a contact of record",
-        f"{ev.ledger_count('auth:call-session:opened')} customer-initiated contacts opened with their proof recorded",
+        f"{_n(verified + failed, 'check')} of a password, PIN or answer ({verified} passed, {failed} failed)",
+        f"{_n(locked, 'lockout')} after repeated failures; {_n(codes, 'one-time code')} sent to a contact of record",
+        f"{_n(sessions, 'customer-initiated contact')} opened with the caller's proof recorded",
     ]
     total = verified + failed + locked + codes + ev.ledger_count("auth:call-session:")
     return lines, [] if total else [_none_for(ev.year, "AUTH customer authentication")]
@@ -140,7 +149,7 @@ def _authentication(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
 def _change_notices(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     queued = sum(n for event, n in ev.notices.items() if event in CHANGE_NOTICE_EVENTS)
     delivered = sum(n for event, n in ev.notices_delivered.items() if event in CHANGE_NOTICE_EVENTS)
-    lines = [f"{queued} account-change notices queued with the change, {delivered} delivered"]
+    lines = [f"{_n(queued, 'account-change notice')} queued with the change, {delivered} delivered"]
     return lines, [] if queued else [_none_for(ev.year, "NOTIFY account-change notices")]
 
 
@@ -150,7 +159,7 @@ def _breaches(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     notified = sum(1 for b in ev.breaches if b.law_enforcement_notified_at)
     customers = sum(1 for b in ev.breaches if b.customer_notices_at)
     lines = [
-        f"{len(ev.breaches)} incidents recorded; law enforcement notified for {notified}, customers for {customers}"
+        f"{_n(len(ev.breaches), 'incident')} recorded; law enforcement told of {notified}, customers of {customers}"
     ]
     gaps = [
         f"BREACH-1: incident {b.title!r} has no law-enforcement notice and no reason it is pending"
