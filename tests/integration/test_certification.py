@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
@@ -118,6 +118,31 @@ def _ledger(app: App, actor: Actor, entries: list[tuple[datetime, str]]) -> None
         uow.commit()
 
 
+def _opt_outs(conn: Connection) -> None:
+    """Four accounts (two open from January, two from June) and their consent events."""
+    opened = [datetime(2026, 1, 15, tzinfo=UTC)] * 2 + [datetime(2026, 6, 15, tzinfo=UTC)] * 2
+    ids = [uuid.uuid4() for _ in opened]
+    customer = {"name": "C", "kind": "residential", "language": "en", "listing_status": "non-published"}
+    conn.execute(
+        insert(t.customers), [{**customer, "id": i, "created_at": at} for i, at in zip(ids, opened, strict=True)]
+    )
+    events = [
+        (ids[0], "opt-out", LAST_OF_2025),  # 2025 in Eastern time
+        (ids[0], "opt-out", datetime(2026, 2, 10, tzinfo=UTC)),
+        (ids[1], "opt-in", datetime(2026, 3, 10, tzinfo=UTC)),  # not an opt-out
+        (ids[2], "opt-out", datetime(2026, 7, 10, tzinfo=UTC)),
+        (ids[3], "opt-out", datetime(2026, 7, 11, tzinfo=UTC)),
+    ]
+    conn.execute(
+        insert(t.consent_events),
+        [
+            {"id": uuid.uuid4(), "customer_id": c, "kind": kind, "channel": "web", "at": at, "recorded_at": at}
+            | {"recorded_by": "staff:tester", "evidence": ""}
+            for c, kind, at in events
+        ],
+    )
+
+
 def seed_year(app: App, actor: Actor) -> None:
     """A 2026 with records on both sides of its Eastern-time edges."""
     complaints = [
@@ -132,6 +157,7 @@ def seed_year(app: App, actor: Actor) -> None:
     officer = {"id": uuid.uuid4(), "name": "Olivia", "roles": "admin", "created_at": FIRST_OF_2026}
     with app.engine.begin() as conn:
         conn.execute(insert(o.complaints), complaints)
+        _opt_outs(conn)
         conn.execute(insert(t.users), [{**officer, "corporate_officer": True, "title": "Chief Executive Officer"}])
         conn.execute(
             insert(t.users),
@@ -299,3 +325,15 @@ def test_a_pdf_that_cannot_be_kept_leaves_no_record_and_no_ledger_entry(app: App
         assert conn.execute(select(func.count()).select_from(o.certifications)).scalar_one() == 0
         built = t.audit_entries.c.action == "privacy:certification:built"
         assert conn.execute(select(func.count()).where(built)).scalar_one() == 0
+
+
+def test_the_opt_out_rate_per_month_counts_opt_outs_per_hundred_accounts_open_at_month_end(
+    app: App, actor: Actor
+) -> None:
+    seed_year(app, actor)
+    doc = build(app, actor)
+    opt_outs, rates = doc["opt_outs_per_month"], doc["opt_out_rate_per_month"]
+    assert isinstance(opt_outs, dict) and isinstance(rates, dict)
+    assert [opt_outs[m] for m in ("Jan", "Feb", "Mar", "Jul", "Dec")] == [0, 1, 0, 2, 0]
+    assert (rates["Feb"], rates["Jul"]) == (50.0, 50.0)  # 1 of 2 accounts, 2 of 4
+    assert list(rates) == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
