@@ -120,8 +120,17 @@ def test_bad_input_exits_2_with_one_line_and_records_nothing(
 ) -> None:
     out = tmp_path / "c.pdf"
     assert reason in refused(cli, "certification", "build", *args, "--out", str(out))
-    assert not out.exists()
+    assert not out.exists() and not list(tmp_path.glob(".c.pdf*"))  # no hidden part file either
     assert cli.json("certification", "list") == []
+
+
+def test_a_refused_build_leaves_an_earlier_pdf_at_out_as_it_was(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "filings"
+    folder.mkdir()
+    out = folder / "c.pdf"
+    out.write_bytes(b"last year's")
+    refused(cli, "certification", "build", "--year", "2026", "--out", str(out), "--signatory", "Nobody")
+    assert out.read_bytes() == b"last year's" and [p.name for p in folder.iterdir()] == ["c.pdf"]
 
 
 def test_an_unwritable_out_path_exits_2_and_records_nothing(cli: Cli, tmp_path: Path) -> None:

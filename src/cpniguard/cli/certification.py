@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import typer
 from cpniguard.bootstrap import App
 from cpniguard.cli.common import JSON_OPTION, emit, state
 from cpniguard.delivery.certification_pdf import load_statement, render_certification
-from cpniguard.delivery.folder import write_atomically
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_uuid
 from cpniguard.privacy_office.certification import Carrier
@@ -37,23 +37,39 @@ def carrier_of(app: App) -> Carrier:
     return Carrier(s.carrier_name, s.form_499_id, s.carrier_address, s.discipline_policy_id)
 
 
-def _writable(out: Path) -> Path:
-    """Refused before anything is built or recorded: no PDF could be kept there."""
-    if out.is_dir():
-        raise InvalidInput(f"--out {out} is a folder")
-    if not out.parent.is_dir():
-        raise InvalidInput(f"--out {out}: no folder {out.parent}")
-    return out
+class StagedPdf:
+    """The PDF goes to a hidden file beside --out before the build commits, and takes its name
+    after: a PDF that cannot be written records nothing, and a build that fails leaves --out as
+    it was. The hidden file is made first, so an unwritable folder is refused before any work."""
 
-
-def _keeper(out: Path) -> Callable[[bytes], None]:
-    def keep(pdf: bytes) -> None:
+    def __init__(self, out: Path) -> None:
+        if out.is_dir():
+            raise InvalidInput(f"--out {out} is a folder")
+        if not out.parent.is_dir():
+            raise InvalidInput(f"--out {out}: no folder {out.parent}")
+        self.out = out
         try:
-            write_atomically(out, pdf)
+            fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
         except OSError as exc:
             raise InvalidInput(f"--out {out}: cannot write the PDF ({exc.strerror or exc})") from None
+        os.close(fd)
+        self.staged = Path(name)
 
-    return keep
+    def keep(self, pdf: bytes) -> None:
+        try:
+            with self.staged.open("wb") as handle:
+                handle.write(pdf)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise InvalidInput(f"--out {self.out}: cannot write the PDF ({exc.strerror or exc})") from None
+
+    def publish(self) -> None:
+        os.replace(self.staged, self.out)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.staged.unlink()
 
 
 def _filing_date(text: str | None) -> date | None:
@@ -80,16 +96,14 @@ def build(
     app = st.app()
     request = BuildRequest(year, signatory, _filing_date(filing_date))
     statement = load_statement(app.settings.certification_template)
-    keep = _keeper(_writable(out))
-    existed = out.exists()
+    staged = StagedPdf(out)
     try:
         built = build_certification(
-            app.uow(), app.clock, st.actor(), request, carrier_of(app), statement, render_certification, keep
+            app.uow(), app.clock, st.actor(), request, carrier_of(app), statement, render_certification, staged.keep
         )
+        staged.publish()
     except BaseException:
-        if not existed:  # written, but the record was not committed: leave nothing behind
-            with contextlib.suppress(OSError):
-                out.unlink()
+        staged.discard()
         raise
     emit({**built.document, "pdf": str(out), "pdf_sha256": built.record.pdf_sha256}, as_json)
 
@@ -130,5 +144,10 @@ def pdf(ctx: typer.Context, certification_id: str, out: Path = OUT, as_json: boo
     """Print a recorded build again, from what was recorded when it was built."""
     app = state(ctx).app()
     data, matches = certification_pdf(app.uow(), parse_uuid(certification_id, "certification"), render_certification)
-    _keeper(_writable(out))(data)
+    staged = StagedPdf(out)
+    try:
+        staged.keep(data)
+        staged.publish()
+    finally:
+        staged.discard()
     emit({"certification": certification_id, "pdf": str(out), "matches_recorded_sha256": matches}, as_json)
