@@ -49,7 +49,8 @@ class _Pages(FPDF):
             self.set_font("Helvetica", "B", 11)
             self.set_xy(MARGIN, 8)
             missing = len(self.document.get("missing", ()))
-            self.cell(0, 5, latin1(f"DRAFT - not for filing: {missing} items missing"), align="C")
+            items = "1 item" if missing == 1 else f"{missing} items"
+            self.cell(0, 5, latin1(f"DRAFT - not for filing: {items} missing"), align="C")
             self.set_font("Helvetica", "B", 90)
             with self.local_context(fill_opacity=0.12), self.rotation(45, self.w / 2, self.h / 2):
                 self.text(self.w / 2 - 70, self.h / 2 + 12, "DRAFT")
@@ -72,9 +73,22 @@ def render_certification(document: Mapping[str, Any], statement: str) -> bytes:
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(auto=True, margin=18)
     pdf.add_page()
-    for line in statement.splitlines():
-        _line(pdf, document, line.rstrip())
+    lines = [line.rstrip() for line in statement.splitlines()]
+    for index, line in enumerate(lines):
+        if line.startswith("#") and pdf.will_page_break(_room_after(lines[index + 1 :])):
+            pdf.add_page()  # a heading stays with what follows it, a chart included
+        _line(pdf, document, line)
     return bytes(pdf.output())
+
+
+def _room_after(following: Sequence[str]) -> float:
+    """The height a heading needs below it: a chart of its section, or a few lines."""
+    for line in following[:4]:
+        if line.startswith("#"):
+            break
+        if chart_name(line) is not None:
+            return CHART_HEIGHT + 30
+    return 25
 
 
 def _line(pdf: FPDF, document: Mapping[str, Any], line: str) -> None:
