@@ -19,7 +19,7 @@ from cpniguard.db import office_tables as o
 from cpniguard.db import tables as t
 from cpniguard.delivery.certification_pdf import load_statement, render_certification
 from cpniguard.errors import InvalidInput
-from cpniguard.privacy_office.certification import Carrier
+from cpniguard.privacy_office.certification import Carrier, month_bounds
 from cpniguard.privacy_office.certification_service import BuildRequest, build_certification, list_certifications
 
 BUILT_AT = datetime(2027, 2, 1, 15, 0, tzinfo=UTC)
@@ -259,7 +259,10 @@ def test_cert_2_the_statement_counts_the_ledger_s_year_training_notices_breaches
     ]
     assert controls["NOTIFY"]["evidence"] == ["2 account-change notices queued with the change, 1 delivered"]
     assert controls["AUTH"]["evidence"][0] == "2 checks of a password, PIN or answer (1 passed, 1 failed)"
-    assert controls["BREACH"]["evidence"] == ["1 incident recorded; law enforcement told of 1, customers of 0"]
+    assert controls["BREACH"]["evidence"] == [
+        "1 incident recorded; law enforcement told of 1, customers of 0",
+        "0 breach notices queued to customers, 0 delivered",
+    ]
     assert doc["data_broker_actions"] == [
         {
             "taken_on": "2026-09-01",
@@ -337,3 +340,20 @@ def test_the_opt_out_rate_per_month_counts_opt_outs_per_hundred_accounts_open_at
     assert [opt_outs[m] for m in ("Jan", "Feb", "Mar", "Jul", "Dec")] == [0, 1, 0, 2, 0]
     assert (rates["Feb"], rates["Jul"]) == (50.0, 50.0)  # 1 of 2 accounts, 2 of 4
     assert list(rates) == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def test_the_ledger_s_year_is_found_by_seq_even_with_entries_years_away_and_some_out_of_order(
+    app: App, actor: Actor
+) -> None:
+    far = [(datetime(2019 + n, 6, 1, tzinfo=UTC), "auth:pin:verified") for n in range(5)]
+    _ledger(app, actor, far)
+    _ledger(app, actor, [(datetime(2026, 12, 30, tzinfo=UTC), "auth:pin:verified")])
+    _ledger(app, actor, [(datetime(2027, 1, 2, tzinfo=UTC), "auth:pin:verified")])
+    # Stamped on 31 December when its use case began, numbered after the 2 January entry.
+    _ledger(app, actor, [(datetime(2026, 12, 31, 12, tzinfo=UTC), "auth:pin:verified")])
+    _ledger(app, actor, [(datetime(2030, 1, 1, tzinfo=UTC), "auth:pin:verified")])
+    with app.uow() as uow:
+        evidence = uow.evidence.year(2026, month_bounds(2026))
+        empty = uow.evidence.year(2018, month_bounds(2018))
+    assert evidence.ledger == {"auth:pin:verified": 2}
+    assert empty.ledger == {}

@@ -159,7 +159,9 @@ def _breaches(ev: YearEvidence, _: str) -> tuple[list[str], list[str]]:
     notified = sum(1 for b in ev.breaches if b.law_enforcement_notified_at)
     customers = sum(1 for b in ev.breaches if b.customer_notices_at)
     lines = [
-        f"{_n(len(ev.breaches), 'incident')} recorded; law enforcement told of {notified}, customers of {customers}"
+        f"{_n(len(ev.breaches), 'incident')} recorded; law enforcement told of {notified}, customers of {customers}",
+        f"{_n(ev.notices.get('breach-notice', 0), 'breach notice')} queued to customers, "
+        f"{ev.notices_delivered.get('breach-notice', 0)} delivered",
     ]
     gaps = [
         f"BREACH-1: incident {b.title!r} has no law-enforcement notice and no reason it is pending"
