@@ -90,8 +90,10 @@ def build(
     filing_date: str | None = typer.Option(None, "--filing-date", help="The date filed; default: the due date."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Build the certification for a year from the records: a draft until an officer signs,
-    the carrier's name and Form 499 Filer ID are set and every control shows evidence."""
+    """Build a year's certification from the records; a draft until nothing is missing.
+
+    A draft until a corporate officer signs, the carrier's name and Form 499 Filer ID are set,
+    and every control shows evidence for the year (CERT-1, CERT-2, CERT-5)."""
     st = state(ctx)
     app = st.app()
     request = BuildRequest(year, signatory, _filing_date(filing_date))
