@@ -134,9 +134,7 @@ class SqlBreachRepository:
         ]
 
     def add_document(self, document: Document) -> None:
-        self._conn.execute(
-            insert(breach_documents).values(**{k: getattr(document, k) for k in DOCUMENT_COLUMNS})
-        )
+        self._conn.execute(insert(breach_documents).values(**{k: getattr(document, k) for k in DOCUMENT_COLUMNS}))
 
     def document(self, document_id: uuid.UUID) -> Document | None:
         row = self._conn.execute(select(breach_documents).where(breach_documents.c.id == document_id)).first()
