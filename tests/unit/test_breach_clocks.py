@@ -3,6 +3,7 @@ holiday and year end, under each rule version)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -18,8 +19,12 @@ from cpniguard.breaches.model import (
     notice_problem,
     overdue,
 )
+from cpniguard.breaches.notices import customer_notice
 from cpniguard.calendar import parse_when
+from cpniguard.customers.model import Language
 from cpniguard.errors import InvalidInput
+from cpniguard.notifications.service import Letterhead
+from tests.unit.test_auth_model import a_customer as a_customer_with_contacts
 
 V2007, V2023, STRICTEST = RuleVersion.V2007, RuleVersion.V2023, RuleVersion.STRICTEST
 
@@ -179,7 +184,7 @@ def test_an_unknown_rule_version_is_refused() -> None:
 
 def an_incident(**overrides: object) -> Incident:
     fields: dict[str, object] = {
-        "id": __import__("uuid").uuid4(),
+        "id": uuid.uuid4(),
         "title": "Pretexter obtained call records",
         "rules": STRICTEST,
         "discovered_at": at("2026-12-16"),
@@ -247,3 +252,18 @@ def test_a_legal_date_is_overdue_only_after_its_eastern_day_ends() -> None:
     found = deadlines(incident.facts())
     assert overdue(incident, found, at("2026-12-30T23:59")) == []
     assert overdue(incident, found, at("2026-12-31")) == ["law-enforcement-notice"]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_breach23_9_the_customer_notice_has_its_six_blocks_and_the_credit_bureaus_only_for_identity_data(
+    language: str,
+) -> None:
+    customer = a_customer_with_contacts(language=Language(language))
+    plain = customer_notice(an_incident(), customer, at("2027-01-04"), Letterhead("Example Tel", "611"))
+    assert plain is not None and plain.language == language
+    assert {stop.channel.value for stop in plain.route} == {"email", "letter"}  # too long for a text message
+    for block in ("2026", "Example Tel", "611", "fcc.gov", "reportfraud.ftc.gov", "PIN"):
+        assert block in plain.body
+    assert "Equifax" not in plain.body
+    exposed = an_incident(data_types=("call-detail", "government-id"))
+    assert "Equifax" in customer_notice(exposed, customer, at("2027-01-04"), Letterhead()).body  # type: ignore[union-attr]
