@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cpniguard.access.model import ApiKey, User
 from cpniguard.audit.model import AuditEntry, Checkpoint, Run
@@ -26,6 +26,9 @@ from cpniguard.notifications.model import Notice, Stop
 from cpniguard.privacy_office.certification_evidence import CertificationRecord, Signatory, YearEvidence
 from cpniguard.privacy_office.model import BrokerAction, Complaint, ComplaintCategory, TrainingRecord
 from cpniguard.privacy_office.policies import PolicyVersion
+
+if TYPE_CHECKING:  # access.web uses these ports itself
+    from cpniguard.access.web import WebSession
 
 
 class CustomerRepository(Protocol):
@@ -399,6 +402,19 @@ class EvidenceReader(Protocol):
     def certifications(self, year: int | None) -> list[CertificationRecord]: ...
 
 
+class WebRepository(Protocol):
+    """Console and portal sessions, sign-in attempts and the console passwords of staff."""
+
+    def add_session(self, session: WebSession) -> None: ...
+    def session(self, token_hash: str) -> WebSession | None: ...
+    def touch(self, token_hash: str, at: datetime) -> None: ...
+    def end(self, token_hash: str, at: datetime) -> None: ...
+    def add_attempt(self, key: str, at: datetime, succeeded: bool) -> None: ...
+    def failures_since(self, key: str, since: datetime) -> int: ...
+    def set_password(self, name: str, password_hash: str) -> None: ...
+    def password_hash(self, name: str) -> str | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: commit once, or everything rolls back (rule 2)."""
 
@@ -434,6 +450,8 @@ class UnitOfWork(Protocol):
     def privacy(self) -> PrivacyRepository: ...
     @property
     def evidence(self) -> EvidenceReader: ...
+    @property
+    def web(self) -> WebRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -35,6 +35,7 @@ from cpniguard.api.fast_check import FastCheck
 from cpniguard.api.gate_queue import GateQueue
 from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.jobs.worker import run_worker
+from cpniguard.web import install as web
 
 KEY_CACHE_SECONDS = 5.0
 # Writer threads per process for the check route (gate_queue.py). On PostgreSQL a second
@@ -95,6 +96,7 @@ def create_app(app: App, *, key_cache_seconds: float = KEY_CACHE_SECONDS, lifesp
         certification,
     ):
         api.include_router(module.router)
+    web.install(api)
     return api
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cpniguard.access.model import User
+from cpniguard.access.web import set_staff_password
 from cpniguard.campaigns.model import Campaign, Recipient
 from cpniguard.campaigns.service import (
     EXPORT_COLUMNS,
@@ -24,6 +25,7 @@ from cpniguard.campaigns.service import (
     submit_campaign,
 )
 from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, progress, state, when
+from cpniguard.cli.credentials import read_secret
 from cpniguard.customers.model import ServiceCategory, parse_enum
 from cpniguard.decisions.model import parse_purpose
 from cpniguard.delivery.report_pdf import table_pdf
@@ -111,6 +113,15 @@ def users_list(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     with app.uow() as uow:
         found = uow.users.all()
     emit([_user_view(u) for u in found], as_json)
+
+
+@users.command("password")
+def users_password(ctx: typer.Context, name: str = typer.Option(..., "--name")) -> None:
+    """Set the console password of a member of staff, read from standard input (12 characters or more)."""
+    st = state(ctx)
+    app = st.app()
+    set_staff_password(app.uow(), app.clock, st.actor(), app.auth.hasher, name, read_secret("console password"))
+    emit({"user": name, "password": "set"}, False)
 
 
 @campaigns.command("create")

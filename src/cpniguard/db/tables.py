@@ -346,6 +346,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("corporate_officer", Boolean, nullable=False, server_default=false()),  # CERT-1
     Column("title", String(200), nullable=False, server_default=""),  # CERT-5: the signatory's title
+    Column("password_hash", String(200)),  # argon2id; None: may not sign in to the console
 )
 
 campaigns = Table(

@@ -27,6 +27,7 @@ from cpniguard.db.gate_reads import SqlGateReads
 from cpniguard.db.outbox_repo import SqlOutboxRepository
 from cpniguard.db.privacy_repo import SqlPrivacyRepository
 from cpniguard.db.purge import SqlPurge
+from cpniguard.db.web_repo import SqlWebRepository
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
 
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
         self.calendar = SqlCalendarRepository(conn)
         self.privacy = SqlPrivacyRepository(conn)
         self.evidence = SqlEvidenceReader(conn)
+        self.web = SqlWebRepository(conn)
         self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from cpniguard.db import office_tables  # noqa: F401  (registers its tables on the metadata)
+from cpniguard.db import office_tables, web_tables  # noqa: F401  (they register their tables on the metadata)
 from cpniguard.db.tables import metadata
 
 engine = context.config.attributes["engine"]

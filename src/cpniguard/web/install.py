@@ -1,0 +1,29 @@
+"""Puts the console and the portal on the API's FastAPI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from cpniguard.web import console
+from cpniguard.web.pages import PageRedirect, redirect_handler, staff_page
+from cpniguard.web.security import SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def forbidden_handler(request: Request, exc: Exception) -> HTMLResponse:
+    """A signed-in user without a role the page needs (ROUTE_ROLES): 403, no data shown."""
+    page = staff_page(request)
+    return page.render("forbidden.html", status=403)
+
+
+def install(api: FastAPI) -> None:
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    api.include_router(console.router)
+    api.add_exception_handler(PageRedirect, redirect_handler)
+    api.add_exception_handler(PermissionError, forbidden_handler)
+    api.add_middleware(SecurityHeaders)
