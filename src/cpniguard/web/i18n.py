@@ -22,15 +22,21 @@ LOCALES = Path(__file__).parent / "locale"
 
 @functools.cache
 def translations(language: str) -> NullTranslations:
-    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
-    if language == "en" or not po.exists():
+    """Every .po file of the language, merged (one per part of the site)."""
+    files = sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")) if language != "en" else []
+    if not files:
         return NullTranslations()
-    with po.open("rb") as source:
-        catalog = read_po(source, locale=language)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled)
+    merged: Translations | None = None
+    for po in files:
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=language)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        part = Translations(compiled)
+        merged = part if merged is None else merged.merge(part)
+    assert merged is not None
+    return merged
 
 
 def choose(chosen: str | None, accept_language: str | None) -> str:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from cpniguard.web import console
+from cpniguard.web import calls, console, office, portal
 from cpniguard.web.pages import PageRedirect, redirect_handler, staff_page
 from cpniguard.web.security import SecurityHeaders
 
@@ -23,7 +23,8 @@ async def forbidden_handler(request: Request, exc: Exception) -> HTMLResponse:
 
 def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
-    api.include_router(console.router)
+    for module in (console, calls, office, portal):
+        api.include_router(module.router)
     api.add_exception_handler(PageRedirect, redirect_handler)
     api.add_exception_handler(PermissionError, forbidden_handler)
     api.add_middleware(SecurityHeaders)
