@@ -87,6 +87,12 @@ def test_an_agent_verifies_a_caller_and_releases_call_detail_auth_1_auth_2_auth_
     assert "+13125550199" in page.locator("table.calls-records").inner_text()
     screenshots(page, "verified-call-detail")
 
+    page.click("text=Customer page")
+    assert "of record" in page.locator("table.customer-contacts").inner_text()
+    assert "The call records you asked for" in page.locator("table.customer-notices").inner_text()
+    screenshots(page, "customer-page")
+    page.click("text=Back to the call session")
+
     page.click("button:has-text('End the call and close the session')")
     assert "The call session is closed." in page.locator(".done").inner_text()
     context.close()

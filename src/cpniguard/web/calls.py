@@ -41,6 +41,8 @@ from cpniguard.notifications.service import list_notices
 from cpniguard.web import i18n
 from cpniguard.web.pages import Page, staff_page
 
+# Every route of the call screen carries the name of its row in ROUTE_ROLES, `call_screen`, so
+# the permission table covers its forms too (tests/e2e/test_web_permissions.py).
 router = APIRouter(include_in_schema=False)
 StaffPage = Annotated[Page, Depends(staff_page)]
 FormText = Annotated[str, Form()]  # every field optional to FastAPI, so a bad form gets a page, not JSON
@@ -76,7 +78,7 @@ def call_screen(page: StaffPage) -> HTMLResponse:
     return page.render("calls/screen.html")
 
 
-@router.post("/console/calls/search")
+@router.post("/console/calls/search", name="call_screen")
 def search(page: StaffPage, query: FormText = "", csrf: FormText = "") -> HTMLResponse:
     """By telephone number or name; the results show names and masked numbers only."""
     actor = _acting(page, "call_screen")
@@ -94,7 +96,7 @@ def search(page: StaffPage, query: FormText = "", csrf: FormText = "") -> HTMLRe
     return page.render("calls/screen.html", query=text, results=rows, searched=True)
 
 
-@router.post("/console/calls/open", response_model=None)
+@router.post("/console/calls/open", name="call_screen", response_model=None)
 def open_call(page: StaffPage, customer_id: FormText = "", csrf: FormText = "") -> Response:
     """Choosing the caller opens a call session, unverified until the caller gives a secret."""
     actor = _acting(page, "call_screen")
@@ -109,7 +111,7 @@ def open_call(page: StaffPage, customer_id: FormText = "", csrf: FormText = "") 
     return RedirectResponse(f"/console/calls/{session.id}", status_code=303)
 
 
-@router.get("/console/calls/{session_id}")
+@router.get("/console/calls/{session_id}", name="call_screen")
 def session_page(session_id: str, page: StaffPage) -> HTMLResponse:
     actor = _acting(page, "call_screen")
     return _session_page(page, actor, session_id)
@@ -133,7 +135,7 @@ def _session_page(page: Page, actor: Actor, session_id: str, status: int = 200, 
     )  # fmt: skip
 
 
-@router.post("/console/calls/{session_id}/verify", response_model=None)
+@router.post("/console/calls/{session_id}/verify", name="call_screen", response_model=None)
 def verify(
     session_id: str, page: StaffPage, kind: FormText = "pin", secret: FormText = "", csrf: FormText = ""
 ) -> Response:
@@ -175,7 +177,7 @@ def _not_verified(page: Page, customer: CustomerId, kind: CredentialKind) -> str
     return page._("The password is not correct. The caller is not verified.")
 
 
-@router.post("/console/calls/{session_id}/release")
+@router.post("/console/calls/{session_id}/release", name="call_screen")
 def release(
     session_id: str,
     page: StaffPage,
@@ -216,7 +218,7 @@ def _described(page: Page, number: str, on: str, amount_cents: str) -> CallerSup
     return CallerSuppliedCall(number.strip()[:30], day, cents)
 
 
-@router.post("/console/calls/{session_id}/one-time-approval")
+@router.post("/console/calls/{session_id}/one-time-approval", name="call_screen")
 def one_time_approval(session_id: str, page: StaffPage, csrf: FormText = "") -> HTMLResponse:
     """USE-9: the caller agreed, after the oral notice, to the use of their CPNI on this call."""
     actor = _acting(page, "call_screen")
@@ -230,7 +232,7 @@ def one_time_approval(session_id: str, page: StaffPage, csrf: FormText = "") -> 
     return _session_page(page, actor, session_id, done=done)
 
 
-@router.post("/console/calls/{session_id}/use-on-call")
+@router.post("/console/calls/{session_id}/use-on-call", name="call_screen")
 def may_offer(session_id: str, page: StaffPage, csrf: FormText = "") -> HTMLResponse:
     """USE-9: may the agent use the caller's CPNI to offer services on this call? The gate says."""
     actor = _acting(page, "call_screen")
@@ -243,7 +245,7 @@ def may_offer(session_id: str, page: StaffPage, csrf: FormText = "") -> HTMLResp
     return _session_page(page, actor, session_id, on_call=decision)
 
 
-@router.post("/console/calls/{session_id}/close")
+@router.post("/console/calls/{session_id}/close", name="call_screen")
 def close(session_id: str, page: StaffPage, csrf: FormText = "") -> HTMLResponse:
     """The session ends, and a one-time approval given in it with it (USE-9)."""
     actor = _acting(page, "call_screen")
