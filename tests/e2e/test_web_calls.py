@@ -127,7 +127,7 @@ def test_the_caller_is_found_by_number_and_listed_by_name_with_a_masked_number_o
 def test_a_search_of_one_character_is_refused_rather_than_listing_every_customer_auth_1(app: App) -> None:
     answer = post(signed_in(app), "/console/calls/search", query="A")
     assert answer.status_code == 422
-    assert "at least two characters" in answer.text
+    assert "Enter 2 to 200 characters" in answer.text
 
 
 def test_a_caller_who_gives_the_pin_may_hear_call_detail_on_the_call_auth_2(

@@ -87,7 +87,7 @@ def search(page: StaffPage, query: FormText = "", csrf: FormText = "") -> HTMLRe
     try:
         text = query.strip()
         if len(text) < 2 or len(text) > 200:
-            raise InvalidInput(page._("Enter at least two characters of a name or a telephone number."))
+            raise InvalidInput(page._("Enter 2 to 200 characters of a name or a telephone number."))
         found = find_customers(page.app.uow(), page.app.clock, actor, text)
     except DomainError as exc:
         return page.refuse("calls/screen.html", exc, query=query)
