@@ -9,6 +9,7 @@ its stretch, with the exact time test applied inside it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -16,9 +17,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, insert, or_, select
 
-from cpniguard.audit.model import stamp
+from cpniguard.audit.model import AuditEntry, stamp
+from cpniguard.auth.service import PRETEXTING
+from cpniguard.consent.failures import TASK
 from cpniguard.db import office_tables as o
 from cpniguard.db import tables as t
+from cpniguard.db.audit_repo import entry_from_row
 from cpniguard.privacy_office.certification_evidence import (
     BreachRecord,
     BrokerProceeding,
@@ -27,12 +31,14 @@ from cpniguard.privacy_office.certification_evidence import (
     TrainingCoverage,
     YearEvidence,
 )
+from cpniguard.privacy_office.dashboard_counts import DashboardCounts, OpenTask
 
 Months = Sequence[tuple[datetime, datetime]]
 # How far out of `seq` order a time may be: entries are stamped when their use case starts and
 # numbered when it commits, seconds apart; a week is room for any clock correction as well.
 ORDER_SLACK = timedelta(days=7)
 OPT_OUT = "opt-out"
+OPT_IN = "opt-in"
 
 
 class SqlEvidenceReader:
@@ -166,6 +172,45 @@ class SqlEvidenceReader:
         rows = self._conn.execute(query.order_by(c.taken_on, c.id))
         return tuple(BrokerProceeding(r.taken_on, r.forum, r.broker, r.description) for r in rows)
 
+    def dashboard(self, months: Months) -> DashboardCounts:
+        """The privacy office's monthly figures, each one set-based query over the window."""
+        c, a = t.consent_events.c, t.auth_attempts.c
+        first = self._first_seq(c.seq, c.recorded_at, months[0][0] - ORDER_SLACK)
+        lockouts = self._by_month(t.alerts.c.raised_at, months, t.alerts.c.kind == PRETEXTING)
+        return DashboardCounts(
+            opt_outs=self._by_month(c.at, months, and_(c.seq >= first, c.kind == OPT_OUT)),
+            opt_ins=self._by_month(c.at, months, and_(c.seq >= first, c.kind == OPT_IN)),
+            customers=self._customers(months),
+            auth_failures=self._by_month(a.at, months, a.succeeded.is_(False)),
+            lockouts=lockouts,
+            notices=self._notices_by_channel(months[0][0], months[-1][1]),
+            letter_tasks=self._letter_tasks(),
+        )
+
+    def _notices_by_channel(self, start: datetime, end: datetime) -> dict[tuple[str, str], int]:
+        c = t.outbox.c
+        query = select(c.channel, c.status, func.count()).where(c.created_at >= start, c.created_at < end)
+        return {(ch, st): int(n) for ch, st, n in self._conn.execute(query.group_by(c.channel, c.status))}
+
+    def _letter_tasks(self) -> tuple[OpenTask, ...]:
+        c = t.alerts.c
+        query = select(c.raised_at, c.details).where(c.kind == TASK, c.resolved_at.is_(None)).order_by(c.raised_at)
+        return tuple(_task(r.raised_at, r.details) for r in self._conn.execute(query))
+
+    def ledger(
+        self, customer: uuid.UUID | None, action: str | None, since: datetime, until: datetime, limit: int
+    ) -> list[AuditEntry]:
+        """The newest entries in [since, until) first; the stretch is found by `seq`, as for a year."""
+        e = t.audit_entries.c
+        first = self._first_seq(e.seq, e.at, stamp(since - ORDER_SLACK))
+        after = self._first_seq(e.seq, e.at, stamp(until + ORDER_SLACK))
+        query = select(t.audit_entries).where(e.seq >= first, e.seq < after, e.at >= stamp(since), e.at < stamp(until))
+        if customer is not None:
+            query = query.where(e.customer_id == str(customer))
+        if action:
+            query = query.where(e.action.like(f"{action}%"))
+        return [entry_from_row(r) for r in self._conn.execute(query.order_by(e.seq.desc()).limit(limit))]
+
     def signatory(self, name: str) -> Signatory | None:
         c = t.users.c
         r = self._conn.execute(select(c.name, c.title, c.corporate_officer).where(c.name == name)).first()
@@ -189,6 +234,12 @@ class SqlEvidenceReader:
         if year is not None:
             query = query.where(c.year == year)
         return [_record(r) for r in self._conn.execute(query)]
+
+
+def _task(raised_at: datetime, details: str) -> OpenTask:
+    found = json.loads(details)
+    due = found.get("due_on")
+    return OpenTask(raised_at, date.fromisoformat(due) if due else None, str(found.get("mechanisms", "")))
 
 
 def _breach(r: Any) -> BreachRecord:
