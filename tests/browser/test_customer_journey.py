@@ -14,12 +14,19 @@ from cpniguard.consent.service import show_consent
 from cpniguard.customers.model import Customer, Language
 from cpniguard.notifications.model import NoticeEvent
 from cpniguard.notifications.service import list_notices
+from cpniguard.privacy_office.policy_service import publish_sample_policy
 from tests.browser.conftest import ADMIN
 from tests.conftest import a_customer
 
 PHONE = "+12025550123"
 EMAIL = "ada@example.com"
 PASSWORD = "violet kettle harbour"
+TOUR = [  # the other pages, for their screenshots in German
+    ("/portal/security", "Passwort, PIN und Sicherheitsantwort"),
+    ("/portal/addresses", "Ihre Adressen"),
+    ("/portal/write", "An die Datenschutzstelle schreiben"),
+    ("/portal/privacy-policy", "Datenschutzerklärung (Beispiel)"),
+]
 
 
 def code_in_the_outbox(app: App, customer: Customer) -> str:
@@ -35,6 +42,7 @@ def test_a_customer_registers_signs_in_and_opts_out_in_german_notice_9_auth_5(
     app, base = live
     # On the account for 40 days, so the email address is one of record (DEF-5).
     ada = a_customer(app, ADMIN, language=Language.DE, at=app.clock.now() - timedelta(days=40))
+    publish_sample_policy(app.uow(), app.clock, ADMIN, app.letterhead)
     context = browser.new_context(locale="de-DE")
     page = context.new_page()
 
@@ -71,6 +79,10 @@ def test_a_customer_registers_signs_in_and_opts_out_in_german_notice_9_auth_5(
     screenshots(page, "opted-out")
     now = app.clock.now()
     assert show_consent(app.uow(), app.clock, Actor.system(), ada.id, now).state.objection_active(now)
+    for path, heading in TOUR:
+        page.goto(f"{base}{path}")
+        assert page.locator("h1").inner_text() == heading
+        screenshots(page, path.rsplit("/", 1)[-1])
     page.click("button:has-text('Abmelden')")
     assert page.url.endswith("/portal/sign-in")
     context.close()

@@ -20,7 +20,7 @@ from cpniguard.auth.model import CredentialKind, VerifiedBy
 from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.clock import FixedClock
 from cpniguard.consent.service import show_consent
-from cpniguard.customers.model import ContactKind, Customer
+from cpniguard.customers.model import ContactKind, Customer, Language
 from cpniguard.customers.service import add_contact
 from cpniguard.db.migrate import upgrade
 from cpniguard.notifications.model import NoticeEvent
@@ -154,9 +154,13 @@ def test_registration_answers_an_unknown_contact_exactly_like_a_known_one_and_se
     assert known.status_code == unknown.status_code == 200
     assert known.text.replace(PHONE, "") == unknown.text.replace("+12025550199", "")
     confirm = {"code": "123456", "password": PASSWORD, "password_again": PASSWORD, "csrf": token}
-    wrong = client.post("/portal/register/confirm", data={**confirm, "contact": "+12025550199"})
-    assert wrong.status_code == 401
-    assert "The code is wrong or has expired" in wrong.text
+    right = last_code(app, ada)
+    confirm["code"] = "000000" if right != "000000" else "111111"
+    unknown_code = client.post("/portal/register/confirm", data={**confirm, "contact": "+12025550199"})
+    known_code = client.post("/portal/register/confirm", data={**confirm, "contact": PHONE})
+    assert unknown_code.status_code == known_code.status_code == 401
+    assert "The code is wrong or has expired" in unknown_code.text
+    assert unknown_code.text.replace("+12025550199", "") == known_code.text.replace(PHONE, "")
     assert len(notices(app, ada, NoticeEvent.ONE_TIME_CODE)) == 1
 
 
@@ -171,7 +175,9 @@ def test_a_code_never_goes_to_an_email_added_days_ago_amb_5_def_5(client: TestCl
     assert (sent.channel, sent.recipient) == ("sms", "+12025550177")
 
 
-def test_a_wrong_code_is_refused_with_401_and_sets_no_password(client: TestClient, app: App, ada: Customer) -> None:
+def test_a_wrong_code_is_refused_with_401_and_sets_no_password_auth_7(
+    client: TestClient, app: App, ada: Customer
+) -> None:
     token = csrf_of(client.get("/portal/register"))
     client.post("/portal/register", data={"contact": EMAIL, "csrf": token})
     right = last_code(app, ada)
@@ -183,7 +189,7 @@ def test_a_wrong_code_is_refused_with_401_and_sets_no_password(client: TestClien
         assert uow.auth.credential(ada.id, CredentialKind.PASSWORD) is None
 
 
-def test_a_short_password_is_refused_with_422_and_the_code_stays_usable(
+def test_a_short_or_mistyped_password_is_refused_with_422_and_the_code_stays_usable_auth_7(
     client: TestClient, app: App, ada: Customer
 ) -> None:
     token = csrf_of(client.get("/portal/register"))
@@ -199,7 +205,7 @@ def test_a_short_password_is_refused_with_422_and_the_code_stays_usable(
     assert good.status_code == 303
 
 
-def test_a_contact_that_is_neither_an_email_nor_a_telephone_number_is_refused_with_422(
+def test_a_contact_that_is_neither_an_email_nor_a_telephone_number_is_refused_with_422_auth_5(
     client: TestClient, app: App, ada: Customer
 ) -> None:
     token = csrf_of(client.get("/portal/register"))
@@ -231,14 +237,14 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_401_page_auth_1(
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_a_signed_out_visitor_is_sent_to_sign_in(client: TestClient, path: str) -> None:
+def test_a_signed_out_visitor_is_sent_to_sign_in_auth_5(client: TestClient, path: str) -> None:
     answer = client.get(path)
     assert answer.status_code == 303
     assert answer.headers["location"] == "/portal/sign-in"
 
 
 @pytest.mark.parametrize(("path", "form"), FORMS)
-def test_a_signed_out_post_is_sent_to_sign_in_and_writes_nothing(
+def test_a_signed_out_post_is_sent_to_sign_in_and_writes_nothing_auth_5(
     client: TestClient, path: str, form: dict[str, str]
 ) -> None:
     answer = client.post(path, data={**form, "csrf": "anything"})
@@ -259,7 +265,7 @@ def test_a_signed_in_form_without_the_session_token_is_refused_with_403_and_writ
     assert view.events == []
 
 
-def test_the_home_page_shows_the_material_policy_change_and_the_cpni_choice_in_plain_words(
+def test_the_home_page_shows_the_material_policy_change_and_the_cpni_choice_in_plain_words_def_9(
     client: TestClient, app: App, actor: Actor, signed_in: str
 ) -> None:
     draft = PolicyDraft("2.0", "en", date(2026, 2, 20), "# Privacy policy\n\nWe changed it.", "We share less.", True)
@@ -271,7 +277,7 @@ def test_the_home_page_shows_the_material_policy_change_and_the_cpni_choice_in_p
     assert "We have no approval from you." in home.text
 
 
-def test_an_opt_out_takes_effect_at_once_and_is_acknowledged_notice_9(
+def test_an_opt_out_takes_effect_at_once_and_is_acknowledged_then_an_opt_in_ends_it_notice_9_consent_2(
     client: TestClient, app: App, ada: Customer, signed_in: str
 ) -> None:
     answer = client.post("/portal/consent", data={"choice": "opt-out", "csrf": signed_in})
@@ -325,7 +331,7 @@ def test_a_pin_built_from_the_telephone_number_is_refused_before_the_code_is_spe
     assert "Your PIN is changed." in accepted.text
 
 
-def test_a_wrong_code_changes_no_secret(client: TestClient, app: App, ada: Customer, signed_in: str) -> None:
+def test_a_wrong_code_changes_no_secret_auth_7(client: TestClient, app: App, ada: Customer, signed_in: str) -> None:
     client.post("/portal/security/code", data={"csrf": signed_in})
     wrong = "000000" if last_code(app, ada) != "000000" else "111111"
     form = {"code": wrong, "secret": "7394", "secret_again": "7394", "csrf": signed_in}
@@ -371,7 +377,9 @@ def test_an_email_change_is_announced_at_the_old_address_never_the_new_one_notif
     assert "ada.new@example.org" not in notice.notice.body
 
 
-def test_a_postal_address_can_be_replaced(client: TestClient, app: App, ada: Customer, signed_in: str) -> None:
+def test_a_postal_address_can_be_replaced_and_the_change_is_announced_notify_1(
+    client: TestClient, app: App, ada: Customer, signed_in: str
+) -> None:
     form = {"value": "1 New Street, Springfield, IL 62701", "csrf": signed_in}
     answer = client.post("/portal/addresses/postal", data=form)
     assert "1 New Street" in answer.text
@@ -397,6 +405,20 @@ def test_the_privacy_policy_in_force_is_shown_in_german_with_its_revision_date(
     assert "<h1>Datenschutzerklärung</h1>" in page.text
     assert "Fassung 1.1, zuletzt überarbeitet am 15.01.2026." in page.text
     assert client.get("/portal/privacy-policy").status_code == 404, "no English version yet"
+
+
+def test_a_customer_whose_language_is_german_reads_the_german_policy_when_there_is_no_english_one(
+    client: TestClient, app: App, actor: Actor, clock: FixedClock
+) -> None:
+    draft = PolicyDraft("1.1", "de", date(2026, 1, 15), "# Datenschutzerklärung\n\nUnser Text.", "Neu.")
+    publish_policy(app.uow(), app.clock, actor, app.letterhead, draft)
+    bea = a_customer(app, actor, name="Bea Smith", language=Language.DE, at=LONG_AGO)
+    register(client, app, bea)
+    sign_in(client)
+    page = client.get("/portal/privacy-policy")
+    assert page.status_code == 200
+    assert "<h1>Datenschutzerklärung</h1>" in page.text
+    assert "Version 1.1, last revised on Jan 15, 2026." in page.text
 
 
 def test_a_message_to_the_privacy_office_is_recorded_as_a_complaint_in_its_category_cert_3(
@@ -428,6 +450,14 @@ def test_signing_out_ends_the_session(client: TestClient, signed_in: str) -> Non
     answer = client.post("/portal/sign-out", data={"csrf": signed_in})
     assert answer.status_code == 303
     assert client.get("/portal").status_code == 303
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/portal/privacy-policy"])
+def test_every_page_opens_for_a_signed_in_customer_in_german(client: TestClient, signed_in: str, path: str) -> None:
+    answer = client.get(path, headers={"accept-language": "de-DE"})
+    assert answer.status_code == (404 if path.endswith("policy") else 200)
+    assert '<html lang="de">' in answer.text
+    assert "Abmelden" in answer.text
 
 
 def test_portal_pages_carry_the_security_headers(client: TestClient) -> None:

@@ -5,6 +5,7 @@ and the secrets (portal_security) live beside it; their routes are included here
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from cpniguard.consent.service import show_consent
 from cpniguard.errors import DomainError, InvalidInput, NotFound
+from cpniguard.ids import parse_customer_id
 from cpniguard.privacy_office.policy_service import policy_in_force, policy_notice
 from cpniguard.privacy_office.service import NewComplaint, record_complaint
 from cpniguard.web import portal_access, portal_account, portal_security
@@ -45,13 +47,26 @@ def home(page: PortalPage) -> HTMLResponse:
 
 @router.get("/portal/privacy-policy", name="portal_privacy_policy")
 def privacy_policy(page: PortalPage) -> HTMLResponse:
-    """The version in force in the page's language (open to everyone, signed in or not)."""
-    try:
-        version = policy_in_force(page.app.uow(), page.language, page.app.clock.now())
-    except NotFound:
+    """The version in force in the page's language, else in the signed-in customer's own
+    language (open to everyone, signed in or not)."""
+    version = None
+    for language in dict.fromkeys([page.language, *customer_language(page)]):
+        with suppress(NotFound):
+            version = policy_in_force(page.app.uow(), language, page.app.clock.now())
+            break
+    if version is None:
         return page.render("portal/policy.html", status=404, version=None)
     text = Markup(MarkdownIt("commonmark", {"html": False}).render(version.text))  # noqa: S704 - raw HTML is off
     return page.render("portal/policy.html", version=version, text=text)
+
+
+def customer_language(page: Page) -> list[str]:
+    """The language of record of the signed-in customer (none for a visitor); a read only."""
+    if page.session is None:
+        return []
+    with page.app.uow() as uow:
+        found = uow.customers.get(parse_customer_id(page.session.subject))
+    return [found.language.value] if found else []
 
 
 @router.get("/portal/write", name="portal_write")
