@@ -26,6 +26,7 @@ from cpniguard.auth.sessions import (
     open_session,
     release_call_detail,
     session_routes,
+    verify_in_session,
 )
 from cpniguard.bootstrap import App
 from cpniguard.clock import FixedClock
@@ -379,3 +380,16 @@ def test_a_closed_session_releases_nothing_and_an_unknown_session_is_not_found(
         "auth:call-session:opened",
         "auth:call-session:closed",
     ]
+
+
+def test_auth_2_a_pin_given_during_the_session_verifies_it_and_opens_discussion_on_the_call(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customer, pin = a_caller(app, actor, clock)
+    session, _ = open_session(app.uow, app.clock, actor, app.auth, customer.id, Channel.INBOUND_CALL)
+    wrong, _ = verify_in_session(app.uow, app.clock, actor, app.auth, session.id, CredentialKind.PIN, "0550")
+    assert not wrong.verified
+    right, routes = verify_in_session(app.uow, app.clock, actor, app.auth, session.id, CredentialKind.PIN, pin)
+    assert right.verified and any(r.kind.value == "discuss" for r in routes)
+    with app.uow() as uow:
+        assert uow.auth.session(session.id).proof == "pin"  # type: ignore[union-attr]

@@ -28,7 +28,7 @@ from cpniguard.auth.release import (
     match_caller_supplied_call,
     release_routes,
 )
-from cpniguard.auth.service import AuthSettings, verify_credential
+from cpniguard.auth.service import AuthSettings, Verification, verify_credential
 from cpniguard.clock import Clock
 from cpniguard.consent.model import Channel as ConsentChannel
 from cpniguard.consent.model import ConsentEvent, ConsentEventKind
@@ -102,6 +102,33 @@ def open_session(
         routes = _routes(uow, customer, session, now, caller_supplied=False)
         uow.commit()
     return session, routes
+
+
+def verify_in_session(
+    new_uow: Callable[[], UnitOfWork],
+    clock: Clock,
+    actor: Actor,
+    settings: AuthSettings,
+    session_id: uuid.UUID,
+    kind: CredentialKind,
+    secret: str,
+) -> tuple[Verification, list[ReleaseRoute]]:
+    """The caller gives a PIN or password during the session (AUTH-1, AUTH-2): checked like any
+    other attempt (it counts towards the lockout); when right, the session carries that proof."""
+    with new_uow() as uow:
+        session = _open_session(uow, session_id, clock.now())
+    verification = verify_credential(new_uow, clock, actor, settings, session.customer_id, kind, secret)
+    now = clock.now()
+    with new_uow() as uow:
+        session = _open_session(uow, session_id, now)
+        if verification.verified:
+            uow.auth.set_session_proof(session.id, SessionProof(kind.value).value)
+            session = replace(session, proof=SessionProof(kind.value).value)
+            details = {"session": str(session.id), "proof": session.proof}
+            uow.audit.add(AuditEntry.of("auth:call-session:verified", actor, now, session.customer_id, details=details))
+        routes = _routes(uow, _customer(uow, session.customer_id), session, now, caller_supplied=False)
+        uow.commit()
+    return verification, routes
 
 
 def session_routes(

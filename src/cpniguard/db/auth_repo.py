@@ -122,6 +122,10 @@ class SqlAuthRepository:
             update(t.call_sessions).where(c.id == session_id, c.closed_at.is_(None)).values(closed_at=at)
         )
 
+    def set_session_proof(self, session_id: uuid.UUID, proof: str) -> None:
+        c = t.call_sessions.c
+        self._conn.execute(update(t.call_sessions).where(c.id == session_id).values(proof=proof))
+
     def exemption(self, customer: CustomerId) -> BusinessExemption | None:
         c = t.business_exemptions.c
         r = self._conn.execute(select(t.business_exemptions).where(c.customer_id == customer)).first()

@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cpniguard.actors import Actor
 from cpniguard.api.errors import status_of
-from cpniguard.auth.lockout import locked_until
 from cpniguard.auth.model import CredentialKind
 from cpniguard.auth.release import Channel, RouteKind, SessionProof
+from cpniguard.auth.service import Verification
 from cpniguard.auth.sessions import (
     CallerSuppliedCall,
     approve_one_time_use,
@@ -28,6 +28,7 @@ from cpniguard.auth.sessions import (
     release_call_detail,
     session_routes,
     use_on_call,
+    verify_in_session,
 )
 from cpniguard.calendar import eastern_date
 from cpniguard.consent.service import show_consent
@@ -139,9 +140,8 @@ def _session_page(page: Page, actor: Actor, session_id: str, status: int = 200, 
 def verify(
     session_id: str, page: StaffPage, kind: FormText = "pin", secret: FormText = "", csrf: FormText = ""
 ) -> Response:
-    """AUTH-1, AUTH-2: the secret the caller gave. The proof of a session is fixed when it opens,
-    so a verified caller gets a new session with that proof and the unverified one is closed;
-    a wrong secret (or a locked channel) leaves the session as it was and says so."""
+    """AUTH-1, AUTH-2: the secret the caller gave, checked within the session (it counts towards
+    the lockout); a wrong one, or a locked channel, leaves the caller unverified and says so."""
     actor = _acting(page, "call_screen")
     if (bad := _bad_form(page, csrf)) is not None:
         return bad
@@ -150,28 +150,20 @@ def verify(
         chosen = parse_enum(CredentialKind, kind, "credential kind")
         if chosen not in VERIFIABLE or not secret:
             raise InvalidInput(page._("Enter the PIN or the password the caller gave."))
-        session, _ = session_routes(app.uow(), app.clock, parse_uuid(session_id, "call session"))
-        channel = Channel(session.channel)
-        credential = (chosen, secret[:200])
-        new, _ = open_session(app.uow, app.clock, actor, app.auth, session.customer_id, channel, credential)
+        sid = parse_uuid(session_id, "call session")
+        verification, _ = verify_in_session(app.uow, app.clock, actor, app.auth, sid, chosen, secret[:200])
     except DomainError as exc:
         return _session_page(page, actor, session_id, status_of(exc)[0], error=str(exc))
-    if new.proof == SessionProof.NONE.value:
-        close_session(app.uow(), app.clock, actor, new.id)
-        return _session_page(page, actor, session_id, 403, error=_not_verified(page, session.customer_id, chosen))
-    close_session(app.uow(), app.clock, actor, session.id)
-    return RedirectResponse(f"/console/calls/{new.id}", status_code=303)
+    if not verification.verified:
+        return _session_page(page, actor, session_id, 403, error=_not_verified(page, verification, chosen))
+    return RedirectResponse(f"/console/calls/{sid}", status_code=303)
 
 
-def _not_verified(page: Page, customer: CustomerId, kind: CredentialKind) -> str:
+def _not_verified(page: Page, verification: Verification, kind: CredentialKind) -> str:
     """Staff are told of a lock (AUTH-1) so they stop asking; the caller is never told why."""
-    policy, now = page.app.auth.lockout, page.app.clock.now()
-    with page.app.uow() as uow:  # read only, as the API's lock status reads it
-        attempts = uow.auth.attempts(customer, kind.value, now - policy.window - policy.lock_for)
-    until = locked_until(policy, attempts, now)
-    if until is not None:
+    if verification.locked and verification.locked_until is not None:
         text = page._("Locked after repeated failed attempts until %(until)s: do not discuss call detail.")
-        return text % {"until": i18n.when(until, page.language)}
+        return text % {"until": i18n.when(verification.locked_until, page.language)}
     if kind is CredentialKind.PIN:
         return page._("The PIN is not correct. The caller is not verified.")
     return page._("The password is not correct. The caller is not verified.")
