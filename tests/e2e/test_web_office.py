@@ -133,6 +133,34 @@ def test_route_roles_an_agent_gets_the_not_allowed_page_on_each_office_page(app:
         assert answer.status_code == 403 and "Not allowed" in answer.text, path
 
 
+def test_route_roles_an_agent_cannot_post_the_office_forms_and_nothing_is_written(app: App, actor: Actor) -> None:
+    staff(app, actor, "mia", "marketing")
+    cid = submitted(app, "mia")
+    agent = signed_in(app, actor, "ann", "agent")
+    token = csrf(agent, "/")
+    posts: dict[str, dict[str, object]] = {
+        f"/console/campaigns/{cid}/review": {"decision": "approve", "reason": "fine"},
+        f"/console/campaigns/{cid}/audience": {},
+        "/console/breaches": INCIDENT,
+        "/console/audit/verify": {},
+    }
+    for path, form in posts.items():
+        answer = agent.post(path, data={**form, "csrf": token})
+        assert answer.status_code == 403 and "Not allowed" in answer.text, path
+    assert [ledger(app, a) for a in ("campaigns:campaign:approved", "campaigns:audience", "breaches:")] == [0, 0, 0]
+
+
+def test_safe_4_marketing_staff_see_the_queue_but_their_review_is_refused_with_403(app: App, actor: Actor) -> None:
+    staff(app, actor, "mia", "marketing")
+    cid = submitted(app, "mia")
+    other = signed_in(app, actor, "max", "marketing")
+    assert "Only the CRO or a supervisor reviews campaigns" in other.get(f"/console/campaigns/{cid}").text
+    token = csrf(other, f"/console/campaigns/{cid}")
+    refused = other.post(f"/console/campaigns/{cid}/review", data={"csrf": token, "decision": "approve", "reason": "x"})
+    assert refused.status_code == 403 and "cro or supervisor role is needed" in refused.text
+    assert ledger(app, "campaigns:campaign:approved") == 0
+
+
 def test_route_roles_a_signed_out_visitor_is_sent_to_sign_in_from_each_office_page(app: App) -> None:
     client = TestClient(create_app(app), base_url="https://testserver")
     for path in PAGES:
@@ -140,7 +168,7 @@ def test_route_roles_a_signed_out_visitor_is_sent_to_sign_in_from_each_office_pa
         assert (answer.status_code, answer.headers["location"]) == (303, "/sign-in"), path
 
 
-INCIDENT = {
+INCIDENT: dict[str, object] = {
     "title": "Call records sent to the wrong address",
     "discovered_at": "2026-02-26T09:00",
     "intent": "intentional",
@@ -257,3 +285,21 @@ def test_the_office_pages_speak_german_to_a_german_browser(app: App, actor: Acto
     assert "Anstehende Fristen" in officer.get("/console/dashboard", headers=german).text
     assert "Neuen Vorfall erfassen" in officer.get("/console/breaches", headers=german).text
     assert "Kette jetzt prüfen" in officer.get("/console/audit", headers=german).text
+
+
+def test_amb_13_an_incident_recorded_without_its_determination_gets_its_clocks_when_it_is_determined(
+    app: App, actor: Actor
+) -> None:
+    officer = signed_in(app, actor, "pat", "privacy-officer")
+    token = csrf(officer, "/console/breaches")
+    undetermined = {**INCIDENT, "determined_at": "", "determination_reason": "", "csrf": token}
+    made = officer.post("/console/breaches", data=undetermined, follow_redirects=False)
+    path = made.headers["location"]
+    assert "No clock runs until the reasonable determination is recorded" in officer.get(path).text
+    form = {"csrf": token, "determined_at": "2026-02-27T10:00", "determined_by": "pat", "reason": ""}
+    refused = officer.post(f"{path}/determination", data=form)
+    assert refused.status_code == 422 and "BREACH23-11" in refused.text
+    assert ledger(app, "breaches:determined") == 0
+    done = officer.post(f"{path}/determination", data={**form, "reason": "Call logs confirm it"})
+    assert done.status_code == 200 and "Mar 10, 2026" in done.text
+    assert ledger(app, "breaches:determined") == 1
