@@ -476,7 +476,7 @@ def portal_texts() -> set[str]:
     for module in web.glob("portal*.py"):
         with module.open("rb") as source:
             found |= {str(m[1]) for m in extract("python", source)}
-    found |= {portal_access.SIGN_IN_REFUSED, portal_security.CODE_REFUSED}
+    found |= {portal_access.SIGN_IN_REFUSED, portal_forms.CODE_REFUSED}
     return found | set(portal_security.DONE.values()) | set(portal_security.SENT.values())
 
 

@@ -27,7 +27,7 @@ from cpniguard.errors import DomainError, InvalidInput
 from cpniguard.ids import CustomerId
 from cpniguard.web.console import session_cookie
 from cpniguard.web.pages import Page, portal_page
-from cpniguard.web.portal_forms import check_form_token, reason, signed_out_form
+from cpniguard.web.portal_forms import CODE_REFUSED, check_form_token, reason, signed_out_form
 from cpniguard.web.security import PORTAL_COOKIE
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +35,6 @@ PortalPage = Annotated[Page, Depends(portal_page)]
 Field = Annotated[str, Form()]
 
 SIGN_IN_REFUSED = "The email address or password is wrong, or signing in is paused after several failures."
-CODE_REFUSED = "The code is wrong or has expired. Ask for a new code and try again."
 
 
 @router.get("/portal/sign-in", name="portal_sign_in_form")

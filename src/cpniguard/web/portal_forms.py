@@ -22,6 +22,7 @@ from cpniguard.web.security import check_csrf
 # neither read the cookie nor make the browser send it along.
 FORM_COOKIE = "cpniguard_portal_form"
 FORM_COOKIE_SECONDS = 3600
+CODE_REFUSED = "The code is wrong or has expired. Ask for a new code and try again."
 
 
 def form_token(request: Request) -> str:

@@ -21,13 +21,12 @@ from cpniguard.bootstrap import App
 from cpniguard.errors import DomainError, InvalidInput, Unauthorized
 from cpniguard.ids import CustomerId
 from cpniguard.web.pages import Page, portal_page
-from cpniguard.web.portal_forms import customer_of, refuse
+from cpniguard.web.portal_forms import CODE_REFUSED, customer_of, refuse
 
 router = APIRouter(include_in_schema=False)
 PortalPage = Annotated[Page, Depends(portal_page)]
 Field = Annotated[str, Form()]
 TEMPLATE = "portal/security.html"
-CODE_REFUSED = "The code is wrong or has expired. Ask for a new code and try again."
 DONE = {
     CredentialKind.PASSWORD: "Your password is changed. We sent a notice to your contact of record.",
     CredentialKind.PIN: "Your PIN is changed. We sent a notice to your contact of record.",
