@@ -1,5 +1,5 @@
 """Signing in to the console in a real browser: the language follows the browser until the
-visitor switches it, a wrong password is refused."""
+visitor switches it, a wrong password is refused, a page outside the roles answers 403."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def test_an_agent_signs_in_in_german_and_switches_to_english(
     screenshots(page, "home-de")
     page.click("text=English")
     assert "Signed in as ann" in page.content()
+    page.goto(f"{base}/console/breaches")
+    assert page.locator("h1").inner_text() == "Not allowed"
+    screenshots(page, "forbidden")
     page.click("button:has-text('Sign out')")
     assert page.url.endswith("/sign-in")
     context.close()
