@@ -16,9 +16,11 @@ from cpniguard.errors import InvalidInput
 from cpniguard.jobs.cpni_import import BILLS, CALL_DETAIL, CsvFormat, import_csv
 from cpniguard.jobs.demo import DEFAULT_SEED, DemoCarrier
 from cpniguard.jobs.demo_load import DEMO_KEY_NAME, customers_present, ensure_demo_key, load_demo
+from cpniguard.jobs.demo_staff import ensure_demo_staff
 from cpniguard.privacy_office.policy_service import publish_sample_policy
 
 DEMO_KEY_FILE = "cpniguard-demo.key"  # in the working directory; git ignores *.key
+DEMO_STAFF_FILE = "cpniguard-demo-staff.key"  # console names and passwords, "name password" per line
 
 imports = typer.Typer(no_args_is_help=True, help="Import CPNI from CSV files; a file goes in whole or not at all.")
 
@@ -47,6 +49,7 @@ def demo(
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["api_key"] = _demo_key(ensure_demo_key(app.uow, app.clock, st.actor()))
     report["sample_privacy_policy_published"] = policy  # the languages that had no policy yet
+    report["console_staff"] = _demo_staff(ensure_demo_staff(app.uow, app.clock, st.actor(), app.auth.hasher))
     emit(report, as_json)
 
 
@@ -67,6 +70,16 @@ def _demo_key(secret: str | None) -> dict[str, Any]:
     path.write_text(secret + "\n")
     path.chmod(0o600)
     return {"name": DEMO_KEY_NAME, "created": True, "key": secret, "file": str(path.resolve())}
+
+
+def _demo_staff(made: dict[str, str]) -> dict[str, Any]:
+    """Who can sign in to the console at / (name and password), kept in a file like the key."""
+    if not made:
+        return {"created": False, "note": f"exist already; their passwords were in {DEMO_STAFF_FILE}"}
+    path = Path(DEMO_STAFF_FILE)
+    path.write_text("".join(f"{name} {password}\n" for name, password in made.items()))
+    path.chmod(0o600)
+    return {"created": True, "sign_in": made, "file": str(path.resolve())}
 
 
 @imports.command("cdrs")
