@@ -10,7 +10,9 @@ import pytest
 
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
+from cpniguard.breaches import agency as breach_agency
 from cpniguard.breaches import closures, service
+from cpniguard.breaches import customer_notices as breach_notices
 from cpniguard.breaches.clocks import RuleVersion
 from cpniguard.breaches.model import HarmAssessment, Intent
 from cpniguard.breaches.reminders import remind_due
@@ -54,7 +56,7 @@ def affected(app: App, actor: Actor, clock: FixedClock, incident_id, language: s
 
 def notified(app: App, actor: Actor, clock: FixedClock, incident_id, when: str = "2026-12-21T11:00") -> None:  # type: ignore[no-untyped-def]
     clock.move_to(parse_when(when))
-    service.record_agency_notice(
+    breach_agency.record_agency_notice(
         app.uow(), clock, actor, incident_id, parse_when(when), ("USSS", "FBI", "FCC"), "CRF-1", CONTACT
     )
 
@@ -75,17 +77,19 @@ def test_breach23_4_the_agency_notice_is_refused_while_a_required_field_is_empty
 ) -> None:
     incident = opened(app, actor, clock)
     with pytest.raises(InvalidInput, match="carrier_contact"):
-        service.record_agency_notice(
+        breach_agency.record_agency_notice(
             app.uow(), clock, actor, incident.id, clock.now(), ("USSS", "FBI", "FCC"), "", carrier_contact=""
         )
-    draft = service.draft_agency_notice(app.uow(), incident.id, CONTACT)
+    draft = breach_agency.draft_agency_notice(app.uow(), incident.id, CONTACT)
     assert draft.missing() == [] and draft.approximate_customers == "unknown"
 
 
 def test_breach23_3_the_agency_notice_must_name_every_recipient(app: App, actor: Actor, clock: FixedClock) -> None:
     incident = opened(app, actor, clock)
     with pytest.raises(InvalidInput, match="missing: FCC"):
-        service.record_agency_notice(app.uow(), clock, actor, incident.id, clock.now(), ("USSS", "FBI"), "", CONTACT)
+        breach_agency.record_agency_notice(
+            app.uow(), clock, actor, incident.id, clock.now(), ("USSS", "FBI"), "", CONTACT
+        )
 
 
 def test_breach_2_a_hold_blocks_the_customer_notice_until_seven_full_business_days_pass(
@@ -94,15 +98,15 @@ def test_breach_2_a_hold_blocks_the_customer_notice_until_seven_full_business_da
     incident = opened(app, actor, clock)
     customer = affected(app, actor, clock, incident.id)
     with pytest.raises(Conflict, match="agency notice"):
-        service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
+        breach_notices.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
     notified(app, actor, clock, incident.id)
     clock.move_to(parse_when("2026-12-31T16:00"))
     with pytest.raises(Conflict, match="hold"):
-        service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
+        breach_notices.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
     with app.uow() as uow:
         assert uow.outbox.notices(customer, 10) == []  # nothing half-written
     clock.move_to(parse_when("2027-01-04T09:00"))
-    assert service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead()) == {
+    assert breach_notices.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead()) == {
         "queued": 1,
         "unreachable": 0,
     }
@@ -121,18 +125,18 @@ def test_breach_4_a_delay_order_moves_the_notice_and_its_all_clear_releases_it(
     notified(app, actor, clock, incident.id)
     order = ("fbi-delay.pdf", "application/pdf", b"%PDF- written direction")
     with pytest.raises(InvalidInput, match="written document"):
-        service.record_direction(
+        breach_agency.record_direction(
             app.uow(), clock, actor, incident.id, "directed", clock.now(), "FBI", ("x.pdf", "", b""), days=30
         )
     clock.move_to(parse_when("2026-12-22T10:00"))
-    service.record_direction(app.uow(), clock, actor, incident.id, "directed", clock.now(), "FBI", order, days=30)
+    breach_agency.record_direction(app.uow(), clock, actor, incident.id, "directed", clock.now(), "FBI", order, days=30)
     found = service.status(app.uow(), clock, incident.id)
     assert found.deadlines is not None and found.deadlines.customer_notice_not_before == date(2027, 1, 22)
     clock.move_to(parse_when("2027-01-05T09:00"))
     with pytest.raises(Conflict, match="hold"):
-        service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
-    service.record_direction(app.uow(), clock, actor, incident.id, "ended", clock.now(), "FBI", order)
-    assert service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())["queued"] == 1
+        breach_notices.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
+    breach_agency.record_direction(app.uow(), clock, actor, incident.id, "ended", clock.now(), "FBI", order)
+    assert breach_notices.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())["queued"] == 1
     with app.uow() as uow:
         document_id = next(e.document_id for e in uow.breaches.events(incident.id) if e.document_id)
         assert uow.breaches.document(document_id).content == order[2]  # type: ignore[union-attr]
@@ -145,14 +149,14 @@ def test_breach_3_the_consultation_releases_the_hold_only_when_an_urgent_need_wa
     affected(app, actor, clock, incident.id)
     notified(app, actor, clock, incident.id)
     with pytest.raises(Conflict, match="urgent"):
-        service.record_consultation(app.uow(), clock, actor, incident.id, clock.now(), "FBI", "Agent Smith", "")
+        breach_agency.record_consultation(app.uow(), clock, actor, incident.id, clock.now(), "FBI", "Agent Smith", "")
     urgent = service.open_incident(app.uow(), clock, actor, replace(PRETEXTING, urgent_need=True), RuleVersion.V2007)
     service.record_determination(app.uow(), clock, actor, urgent.id, clock.now(), "Pat", "confirmed")
     affected(app, actor, clock, urgent.id)
     notified(app, actor, clock, urgent.id, "2026-12-21T12:00")
     clock.move_to(parse_when("2026-12-22T15:00"))
-    service.record_consultation(app.uow(), clock, actor, urgent.id, clock.now(), "FBI", "Agent Smith", "agreed")
-    assert service.send_customer_notices(app.uow(), clock, actor, urgent.id, Letterhead())["queued"] == 1
+    breach_agency.record_consultation(app.uow(), clock, actor, urgent.id, clock.now(), "FBI", "Agent Smith", "agreed")
+    assert breach_notices.send_customer_notices(app.uow(), clock, actor, urgent.id, Letterhead())["queued"] == 1
 
 
 def test_breach23_11_a_determination_later_than_a_likely_breach_note_is_flagged(
@@ -217,13 +221,13 @@ def test_breach_5_the_incident_closes_only_with_a_notice_on_record_for_each_list
     incident = opened(app, actor, clock)
     affected(app, actor, clock, incident.id)
     with pytest.raises(Conflict, match="agency notice"):
-        service.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
+        breach_notices.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
     notified(app, actor, clock, incident.id)
     with pytest.raises(Conflict, match="no notice on record"):
-        service.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
+        breach_notices.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
     clock.move_to(parse_when("2027-01-04T09:00"))
-    service.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
-    closed = service.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
+    breach_notices.send_customer_notices(app.uow(), clock, actor, incident.id, Letterhead())
+    closed = breach_notices.close_investigation(app.uow(), clock, actor, incident.id, clock.now())
     assert closed.investigation_closed_at == clock.now()
 
 
@@ -238,4 +242,4 @@ def test_breach23_5_the_annual_summary_lists_small_no_harm_breaches_with_their_b
     )
     [listed] = service.annual_summary(app.uow(), 2026)
     assert listed.affected_count_basis == "rows in the misdirected file"
-    assert service.close_investigation(app.uow(), clock, actor, incident.id, clock.now()).investigation_closed_at
+    assert breach_notices.close_investigation(app.uow(), clock, actor, incident.id, clock.now()).investigation_closed_at

@@ -18,7 +18,9 @@ from cpniguard.api.bodies import Body, When
 from cpniguard.api.deps import AppDep, moment, parse_moment
 from cpniguard.api.errors import ERROR_RESPONSES
 from cpniguard.bootstrap import App
+from cpniguard.breaches import agency as breach_agency
 from cpniguard.breaches import closures as closure_days
+from cpniguard.breaches import customer_notices as breach_notices
 from cpniguard.breaches import service
 from cpniguard.breaches.clocks import ClockFacts, RuleVersion, deadlines, parse_rules
 from cpniguard.breaches.model import HarmAssessment, Intent, parse_data_types
@@ -181,7 +183,7 @@ def affected(incident: str, body: AffectedIn, app: AppDep, actor: Writer) -> dic
 @router.get("/breaches/{incident}/agency-notice")
 def agency_notice(incident: str, app: AppDep, actor: Reader) -> dict[str, Any]:
     """BREACH23-4: the notice for staff to submit through the central reporting facility."""
-    notice = service.draft_agency_notice(app.uow(), _id(incident), _contact(app))
+    notice = breach_agency.draft_agency_notice(app.uow(), _id(incident), _contact(app))
     return {**asdict(notice), "missing": notice.missing()}
 
 
@@ -194,7 +196,7 @@ class SubmissionIn(Body):
 @router.post("/breaches/{incident}/agency-notice")
 def agency_notice_submitted(incident: str, body: SubmissionIn, app: AppDep, actor: Writer) -> dict[str, Any]:
     """BREACH-1, BREACH23-3: record the submission to every recipient the rules name."""
-    service.record_agency_notice(
+    breach_agency.record_agency_notice(
         app.uow(),
         app.clock,
         actor,
@@ -217,7 +219,7 @@ class ConsultationIn(Body):
 @router.post("/breaches/{incident}/consultations", status_code=201)
 def consultation(incident: str, body: ConsultationIn, app: AppDep, actor: Writer) -> dict[str, Any]:
     """BREACH-3: the consultation that lets urgent customer notice go before the hold ends."""
-    service.record_consultation(
+    breach_agency.record_consultation(
         app.uow(), app.clock, actor, _id(incident), moment(body.at, app), body.agency, body.person, body.notes
     )
     return _status(app, _id(incident))
@@ -241,7 +243,7 @@ def direction(incident: str, body: DirectionIn, app: AppDep, actor: Writer) -> d
         content = base64.b64decode(body.document_base64, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("document_base64 is not valid base64") from None
-    service.record_direction(
+    breach_agency.record_direction(
         app.uow(),
         app.clock,
         actor,
@@ -263,7 +265,9 @@ class NoticesIn(Body):
 @router.post("/breaches/{incident}/customer-notices")
 def customer_notices(incident: str, body: NoticesIn, app: AppDep, actor: Writer) -> dict[str, int]:
     """Queue the notice to every listed customer; 409 while a hold stands (BREACH-2..4)."""
-    return service.send_customer_notices(app.uow(), app.clock, actor, _id(incident), app.letterhead, body.monitoring)
+    return breach_notices.send_customer_notices(
+        app.uow(), app.clock, actor, _id(incident), app.letterhead, body.monitoring
+    )
 
 
 class ClosureIn(Body):

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from cpniguard.actors import Actor
 from cpniguard.breaches.clocks import Deadlines
 from cpniguard.breaches.model import BreachEvent, Incident
-from cpniguard.breaches.service import _clocks, _closures, _event, _record
+from cpniguard.breaches.service import clocks_of, closures_of, record_step, timeline_event
 from cpniguard.calendar import eastern_date, is_business_day
 from cpniguard.clock import Clock
 from cpniguard.ids import new_id
@@ -48,10 +48,10 @@ def remind_due(uow: UnitOfWork, clock: Clock, actor: Actor, to: str, lead_busine
     today = eastern_date(now)
     sent = 0
     with uow:
-        closures = _closures(uow)
+        closures = closures_of(uow)
         for incident in uow.breaches.all():
             events = uow.breaches.events(incident.id)
-            clocks = _clocks(uow, incident, events)
+            clocks = clocks_of(uow, incident, events)
             if clocks is None:
                 continue
             done = {
@@ -62,8 +62,11 @@ def remind_due(uow: UnitOfWork, clock: Clock, actor: Actor, to: str, lead_busine
                 if stage is None or (name, stage) in done:
                     continue
                 uow.outbox.add(_reminder(incident, name, stage, target, legal, to, now))
-                _record(
-                    uow, actor, now, _event(incident.id, "reminder", now, now, actor, deadline=name, stage=stage, to=to)
+                record_step(
+                    uow,
+                    actor,
+                    now,
+                    timeline_event(incident.id, "reminder", now, now, actor, deadline=name, stage=stage, to=to),
                 )
                 sent += 1
         uow.commit()

@@ -11,7 +11,9 @@ from pathlib import Path
 import typer
 
 from cpniguard.bootstrap import App
+from cpniguard.breaches import agency as breach_agency
 from cpniguard.breaches import closures as closure_days
+from cpniguard.breaches import customer_notices as breach_notices
 from cpniguard.breaches import service
 from cpniguard.breaches.clocks import ClockFacts, deadlines, parse_rules
 from cpniguard.breaches.model import DATA_TYPES, HarmAssessment, Intent, parse_data_types
@@ -214,10 +216,10 @@ def agency_notice_command(
     st = state(ctx)
     app = st.app()
     if submitted is None:
-        notice = service.draft_agency_notice(app.uow(), _id(incident), _contact(app))
+        notice = breach_agency.draft_agency_notice(app.uow(), _id(incident), _contact(app))
         emit({**asdict(notice), "missing": notice.missing()}, as_json)
         return
-    found = service.record_agency_notice(
+    found = breach_agency.record_agency_notice(
         app.uow(),
         app.clock,
         st.actor(),
@@ -242,7 +244,9 @@ def consult_command(
     """BREACH-3: the consultation that lets urgent customer notice go before the hold ends."""
     st = state(ctx)
     app = st.app()
-    service.record_consultation(app.uow(), app.clock, st.actor(), _id(incident), when(at, app), agency, person, notes)
+    breach_agency.record_consultation(
+        app.uow(), app.clock, st.actor(), _id(incident), when(at, app), agency, person, notes
+    )
     emit({"recorded": True}, False)
 
 
@@ -266,7 +270,7 @@ def direction_command(
     except OSError as exc:
         raise InvalidInput(f"cannot read {document}: {exc.strerror}") from None
     media = mimetypes.guess_type(document.name)[0] or "application/octet-stream"
-    service.record_direction(
+    breach_agency.record_direction(
         app.uow(),
         app.clock,
         st.actor(),
@@ -292,7 +296,9 @@ def notify_command(
     st = state(ctx)
     app = st.app()
     emit(
-        service.send_customer_notices(app.uow(), app.clock, st.actor(), _id(incident), app.letterhead, monitoring),
+        breach_notices.send_customer_notices(
+            app.uow(), app.clock, st.actor(), _id(incident), app.letterhead, monitoring
+        ),
         as_json,
     )
 
@@ -340,7 +346,9 @@ def close_incident_command(
     st = state(ctx)
     app = st.app()
     emit(
-        incident_view(service.close_investigation(app.uow(), app.clock, st.actor(), _id(incident), when(at, app))),
+        incident_view(
+            breach_notices.close_investigation(app.uow(), app.clock, st.actor(), _id(incident), when(at, app))
+        ),
         as_json,
     )
 

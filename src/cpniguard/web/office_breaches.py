@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from cpniguard.bootstrap import App
+from cpniguard.breaches import agency as breach_agency
 from cpniguard.breaches import service
 from cpniguard.breaches.clocks import parse_rules
 from cpniguard.breaches.model import DATA_TYPES, Intent, parse_data_types
@@ -142,7 +143,7 @@ def _incident(page: Page, incident_id: uuid.UUID, **values: Any) -> dict[str, An
     found = service.status(page.app.uow(), page.app.clock, incident_id)
     notice = None
     if found.deadlines is not None:
-        notice = service.draft_agency_notice(page.app.uow(), incident_id, contact(page.app))
+        notice = breach_agency.draft_agency_notice(page.app.uow(), incident_id, contact(page.app))
     today = eastern_date(page.app.clock.now())
     return {
         "record": found,
