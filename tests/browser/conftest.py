@@ -39,8 +39,10 @@ def _require_browser() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One chromium per test module: Playwright's sync API keeps an event loop running in this
+    thread while it is open, which later tests that call asyncio.run() must not find."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
