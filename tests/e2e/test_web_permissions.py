@@ -79,3 +79,13 @@ def test_each_role_opens_exactly_the_console_pages_the_table_gives_it(app: App, 
         else:
             assert answer.status_code == 403, (name, role, answer.status_code)
             assert "Not allowed" in answer.text
+
+
+def test_a_form_without_its_csrf_token_is_refused_with_a_403_page_in_the_visitors_language(
+    app: App, actor: Actor
+) -> None:
+    browser = _signed_in(app, actor, "auditor")
+    answer = browser.post("/sign-out", data={}, headers={"accept-language": "de"})
+    assert answer.status_code == 403 and answer.headers["content-type"].startswith("text/html")
+    assert "Das Formular ist abgelaufen" in answer.text
+    assert browser.get("/", follow_redirects=False).status_code == 200  # still signed in

@@ -54,10 +54,14 @@ def is_page(path: str) -> bool:
     return path == "/" or path.startswith(("/console", "/portal", "/static", "/sign-in", "/sign-out"))
 
 
+class FormRefused(Forbidden):
+    """A form without the session's CSRF token: answered with a 403 page, not the API's JSON."""
+
+
 def check_csrf(expected: str, given: str | None) -> None:
     """Every form carries the session's token; a form from elsewhere does not have it."""
-    if not given or not hmac.compare_digest(expected, given):
-        raise Forbidden("the form has expired or did not come from this site: reload the page and try again")
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise FormRefused("the form has expired or did not come from this site: reload the page and try again")
 
 
 # Which roles may open each console page (the route's name). Tested route by route, role by role.
