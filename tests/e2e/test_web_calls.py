@@ -5,6 +5,7 @@ the refusals every page shares (CSRF, roles, signed out)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -348,3 +349,27 @@ def test_the_call_session_speaks_german(app: App, caller: tuple[Customer, str]) 
     page = client.get(f"/console/calls/{session}")
     assert "Nicht verifiziert" in page.text
     assert f"Einzelverbindungsnachweis an {EMAIL} senden" in page.text
+
+
+def test_no_cpni_or_secret_reaches_a_log_line_or_a_url_during_a_call(
+    app: App, caller: tuple[Customer, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rule 9 and the page rules: the number searched for, the PIN, the call detail released
+    and the customer's name appear in no log record of any logger and in no URL visited."""
+    customer, pin = caller
+    caplog.set_level(logging.DEBUG)
+    client = signed_in(app)
+    visited = [str(post(client, "/console/calls/search", query=PHONE).url)]
+    session = take_the_call(client, customer)
+    visited.append(str(verify(client, session, "0000").url))
+    visited.append(str(verify(client, session, pin).url))
+    released = post(client, f"/console/calls/{session}/release", route="discuss")
+    assert "+13125550199" in released.text
+    visited.append(str(released.url))
+    visited.append(str(client.get(f"/console/customers/{customer.id}", params={"session": session}).url))
+    secrets = [PHONE, PHONE.lstrip("+"), pin, "+13125550199", "+14155550142", customer.name]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/console/calls/search" in logged  # the requests themselves were logged (httpx), and read here
+    for secret in secrets:
+        assert secret not in logged
+        assert all(secret not in url for url in visited)
