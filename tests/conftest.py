@@ -126,6 +126,10 @@ def app(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[App]:
         audit_signing_key=TEST_SIGNING_KEY,
         audit_key_file=str(tmp_path / "k"),
         audit_checkpoint_every=5,
+        # argon2 at its cheapest: every sign-in and secret would otherwise cost 0.1 s here. The
+        # production cost is measured in benchmarks/credentials.py, not in the tests.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
     )
     built = build(settings, clock)
     upgrade(built.engine)

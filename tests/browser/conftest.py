@@ -69,6 +69,8 @@ def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         audit_signing_key=TEST_SIGNING_KEY,
         outbox_dir=str(tmp_path / "outbox"),
         serve_worker=False,
+        argon2_time_cost=1,  # cheap in tests (see tests/conftest.py)
+        argon2_memory_kib=1024,
     )
     app = build(settings)
     upgrade(app.engine)
