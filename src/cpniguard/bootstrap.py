@@ -143,6 +143,13 @@ class App:
         )
 
     @property
+    def carrier_contact(self) -> str:
+        """The carrier's name, address and support line, as the agency notice gives them (BREACH23-4(i))."""
+        s = self.settings
+        parts = (s.carrier_name, s.carrier_address.replace("\\n", ", "), s.support_line)
+        return "; ".join(part for part in parts if part)
+
+    @property
     def letterhead(self) -> Letterhead:
         return Letterhead(self.settings.carrier_name, self.settings.support_line)
 

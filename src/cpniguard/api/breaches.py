@@ -35,11 +35,6 @@ def _id(text: str) -> uuid.UUID:
     return parse_uuid(text, "breach incident")
 
 
-def _contact(app: App) -> str:
-    s = app.settings
-    return "; ".join(part for part in (s.carrier_name, s.carrier_address.replace("\\n", ", "), s.support_line) if part)
-
-
 def _closures(app: App) -> set[date]:
     with app.uow() as uow:
         return set(uow.calendar.closures())
@@ -183,7 +178,7 @@ def affected(incident: str, body: AffectedIn, app: AppDep, actor: Writer) -> dic
 @router.get("/breaches/{incident}/agency-notice")
 def agency_notice(incident: str, app: AppDep, actor: Reader) -> dict[str, Any]:
     """BREACH23-4: the notice for staff to submit through the central reporting facility."""
-    notice = breach_agency.draft_agency_notice(app.uow(), _id(incident), _contact(app))
+    notice = breach_agency.draft_agency_notice(app.uow(), _id(incident), app.carrier_contact)
     return {**asdict(notice), "missing": notice.missing()}
 
 
@@ -204,7 +199,7 @@ def agency_notice_submitted(incident: str, body: SubmissionIn, app: AppDep, acto
         parse_moment(body.submitted_at),
         tuple(body.recipients),
         body.reference,
-        _contact(app),
+        app.carrier_contact,
     )
     return _status(app, _id(incident))
 

@@ -46,11 +46,6 @@ def _closures(app: App) -> set[date]:
         return set(uow.calendar.closures())
 
 
-def _contact(app: App) -> str:
-    s = app.settings
-    return "; ".join(part for part in (s.carrier_name, s.carrier_address.replace("\\n", ", "), s.support_line) if part)
-
-
 @breach.command("deadlines")
 def deadlines_command(
     ctx: typer.Context,
@@ -216,7 +211,7 @@ def agency_notice_command(
     st = state(ctx)
     app = st.app()
     if submitted is None:
-        notice = breach_agency.draft_agency_notice(app.uow(), _id(incident), _contact(app))
+        notice = breach_agency.draft_agency_notice(app.uow(), _id(incident), app.carrier_contact)
         emit({**asdict(notice), "missing": notice.missing()}, as_json)
         return
     found = breach_agency.record_agency_notice(
@@ -227,7 +222,7 @@ def agency_notice_command(
         when(submitted, app),
         tuple(recipient),
         reference,
-        _contact(app),
+        app.carrier_contact,
     )
     emit(incident_view(found), as_json)
 

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from cpniguard.bootstrap import App
 from cpniguard.breaches import agency as breach_agency
 from cpniguard.breaches import service
 from cpniguard.breaches.clocks import parse_rules
@@ -50,12 +49,6 @@ class IncidentForm(BaseModel):
     determined_at: str = ""
     determined_by: str = ""
     determination_reason: str = ""
-
-
-def contact(app: App) -> str:
-    """BREACH23-4(i): the carrier's address and contact, from the settings."""
-    s = app.settings
-    return "; ".join(part for part in (s.carrier_name, s.carrier_address.replace("\\n", ", "), s.support_line) if part)
 
 
 def _listing(page: Page) -> dict[str, Any]:
@@ -143,7 +136,7 @@ def _incident(page: Page, incident_id: uuid.UUID, **values: Any) -> dict[str, An
     found = service.status(page.app.uow(), page.app.clock, incident_id)
     notice = None
     if found.deadlines is not None:
-        notice = breach_agency.draft_agency_notice(page.app.uow(), incident_id, contact(page.app))
+        notice = breach_agency.draft_agency_notice(page.app.uow(), incident_id, page.app.carrier_contact)
     today = eastern_date(page.app.clock.now())
     return {
         "record": found,
