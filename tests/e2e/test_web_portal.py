@@ -286,6 +286,9 @@ def test_an_opt_out_takes_effect_at_once_and_is_acknowledged_then_an_opt_in_ends
     assert "You have opted out." in answer.text
     state = show_consent(app.uow(), app.clock, Actor.system(), ada.id, app.clock.now()).state
     assert state.objection_active(app.clock.now())
+    with app.uow() as uow:  # NOTICE-9: the acknowledgement goes to the contacts of record as well
+        events = [n.notice.event.value for n in uow.outbox.notices(ada.id, 20)]
+    assert events.count("opt-out-recorded") == 1
     back_in = client.post("/portal/consent", data={"choice": "opt-in", "csrf": signed_in})
     assert "You have opted in." in back_in.text
     state = show_consent(app.uow(), app.clock, Actor.system(), ada.id, app.clock.now()).state

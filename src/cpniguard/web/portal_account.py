@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse
 
 from cpniguard.api.errors import status_of
+from cpniguard.consent.acknowledged import record_acknowledged_opt_out
 from cpniguard.consent.model import Channel, ConsentEventKind, ConsentState
 from cpniguard.consent.service import record_event, show_consent
 from cpniguard.customers.model import ContactKind
@@ -55,9 +56,15 @@ def change_consent(page: PortalPage, choice: Field = "", csrf: Field = "") -> HT
     page.check_form(csrf)
     if choice not in CHOICES:
         return consent_page(page, 422, error=page._("Choose to opt out or to opt in."))
-    event, _ = record_event(
-        page.app.uow(), page.app.clock, actor, customer, CHOICES[choice], Channel.WEB, evidence="customer portal"
-    )
+    app = page.app
+    if CHOICES[choice] is ConsentEventKind.OPT_OUT:  # NOTICE-9: acknowledged to the contacts of record too
+        event, _ = record_acknowledged_opt_out(
+            app.uow(), app.clock, actor, app.letterhead, customer, Channel.WEB, evidence="customer portal"
+        )
+    else:
+        event, _ = record_event(
+            app.uow(), app.clock, actor, customer, CHOICES[choice], Channel.WEB, evidence="customer portal"
+        )
     return consent_page(page, recorded=choice, recorded_at=event.recorded_at)
 
 
