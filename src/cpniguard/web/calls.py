@@ -153,7 +153,7 @@ def verify(
         sid = parse_uuid(session_id, "call session")
         verification, _ = verify_in_session(app.uow, app.clock, actor, app.auth, sid, chosen, secret[:200])
     except DomainError as exc:
-        return _session_page(page, actor, session_id, status_of(exc)[0], error=str(exc))
+        return _session_page(page, actor, session_id, status_of(exc)[0], error=i18n.reason(str(exc), page.language))
     if not verification.verified:
         return _session_page(page, actor, session_id, 403, error=_not_verified(page, verification, chosen))
     return RedirectResponse(f"/console/calls/{sid}", status_code=303)
@@ -191,7 +191,7 @@ def release(
         sid = parse_uuid(session_id, "call session")
         done = release_call_detail(app.uow, app.clock, actor, app.auth, sid, kind, to or None, described)
     except DomainError as exc:
-        return _session_page(page, actor, session_id, status_of(exc)[0], error=str(exc))
+        return _session_page(page, actor, session_id, status_of(exc)[0], error=i18n.reason(str(exc), page.language))
     if done.notice_id is not None:
         sent = page._("Call detail was sent to %(to)s. It goes out with the next delivery run.")
         return _session_page(page, actor, session_id, done=sent % {"to": done.route.target})
@@ -219,7 +219,7 @@ def one_time_approval(session_id: str, page: StaffPage, csrf: FormText = "") -> 
     try:
         approve_one_time_use(page.app.uow(), page.app.clock, actor, parse_uuid(session_id, "call session"))
     except DomainError as exc:
-        return _session_page(page, actor, session_id, status_of(exc)[0], error=str(exc))
+        return _session_page(page, actor, session_id, status_of(exc)[0], error=i18n.reason(str(exc), page.language))
     done = page._("One-time approval recorded: it holds for this call only and ends when the session closes.")
     return _session_page(page, actor, session_id, done=done)
 
@@ -233,7 +233,7 @@ def may_offer(session_id: str, page: StaffPage, csrf: FormText = "") -> HTMLResp
     try:
         decision = use_on_call(page.app.uow, page.app.clock, actor, parse_uuid(session_id, "call session"))
     except DomainError as exc:
-        return _session_page(page, actor, session_id, status_of(exc)[0], error=str(exc))
+        return _session_page(page, actor, session_id, status_of(exc)[0], error=i18n.reason(str(exc), page.language))
     return _session_page(page, actor, session_id, on_call=decision)
 
 

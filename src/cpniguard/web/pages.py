@@ -94,7 +94,7 @@ class Page:
 
     def refuse(self, template: str, error: DomainError, **values: Any) -> HTMLResponse:
         """The form again, with the reason in the visitor's words where we have them (4xx)."""
-        return self.render(template, status=status_of(error)[0], error=str(error), **values)
+        return self.render(template, status=status_of(error)[0], error=i18n.reason(str(error), self.language), **values)
 
 
 def staff_page(request: Request) -> Page:

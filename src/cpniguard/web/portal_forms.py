@@ -13,6 +13,7 @@ from cpniguard.actors import Actor
 from cpniguard.api.errors import status_of
 from cpniguard.errors import DomainError
 from cpniguard.ids import CustomerId, parse_customer_id
+from cpniguard.web import i18n
 from cpniguard.web.pages import Page
 from cpniguard.web.security import check_csrf
 
@@ -56,7 +57,7 @@ def customer_of(page: Page) -> tuple[CustomerId, Actor]:
 
 def reason(page: Page, error: DomainError) -> str:
     """The service's one-line reason, in German where the catalogue has it."""
-    return page._(str(error))
+    return i18n.reason(str(error), page.language)
 
 
 def refuse(page: Page, template: str, error: DomainError, **values: Any) -> HTMLResponse:
