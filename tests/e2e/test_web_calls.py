@@ -180,7 +180,7 @@ def test_an_email_added_twelve_days_ago_is_no_route_and_sending_to_it_is_refused
 ) -> None:
     customer, _ = caller
     new = "new@example.org"
-    add_contact(app.uow(), app.clock, ADMIN, customer.id, ContactKind.EMAIL, new, T0 - timedelta(days=12))
+    add_contact(app.uow(), FixedClock(T0 - timedelta(days=12)), ADMIN, customer.id, ContactKind.EMAIL, new)
     client = signed_in(app)
     session = take_the_call(client, customer)
     assert f"Send call detail to {new}" not in client.get(f"/console/calls/{session}").text
@@ -240,7 +240,9 @@ def test_the_customer_page_from_the_call_session_shows_services_contacts_consent
     app: App, caller: tuple[Customer, str]
 ) -> None:
     customer, _ = caller
-    add_contact(app.uow(), app.clock, ADMIN, customer.id, ContactKind.EMAIL, "new@example.org", T0 - timedelta(days=12))
+    add_contact(
+        app.uow(), FixedClock(T0 - timedelta(days=12)), ADMIN, customer.id, ContactKind.EMAIL, "new@example.org"
+    )
     record_event(app.uow(), app.clock, ADMIN, customer.id, ConsentEventKind.OPT_IN, ConsentChannel.WEB)
     client = signed_in(app)
     session = take_the_call(client, customer)
@@ -319,6 +321,65 @@ def test_a_privacy_officer_opens_the_customer_page_not_the_call_screen_and_the_g
     assert client.get("/console/calls").status_code == 403
     assert client.get(f"/console/customers/{customer.id}").status_code == 403  # the gate: no call session
     assert "customer care needs the call session" in client.get(f"/console/customers/{customer.id}").text
+
+
+def _case_token(client: TestClient, customer: Customer) -> str:
+    found = CSRF.search(client.get(f"/console/customers/{customer.id}").text)
+    assert found is not None, "the privacy office sees the case form"
+    return found.group(1)
+
+
+def test_the_privacy_office_opens_an_account_for_a_named_case_and_the_ledger_holds_it_use_8(
+    app: App, caller: tuple[Customer, str]
+) -> None:
+    customer, _ = caller
+    client = signed_in(app, "pia", "privacy-officer")
+    token = _case_token(client, customer)
+    page = client.post(
+        f"/console/customers/{customer.id}/case",
+        data={"csrf": token, "purpose": "fraud-protection", "reference": "complaint 2026-114"},
+    )
+    assert page.status_code == 200, page.text
+    assert "Case: allowed" in page.text and PHONE in page.text  # services and contacts shown
+    with app.uow() as uow:
+        [entry] = uow.audit.find(customer.id, "decisions:cpni-use:allowed", 1)
+    assert entry.purpose == "fraud-protection" and "complaint 2026-114" in entry.details
+    assert "complaint 2026-114" not in str(page.url)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "reference", "reason"),
+    [
+        ("marketing-subscribed", "case 1", "Choose why the account is opened"),
+        ("fraud-protection", "  ", "Name the case"),
+        ("legal-process", "x" * 201, "Name the case"),
+    ],
+)
+def test_a_case_without_a_lawful_purpose_or_a_reference_is_refused_and_shows_nothing_use_8_use_13(
+    app: App, caller: tuple[Customer, str], purpose: str, reference: str, reason: str
+) -> None:
+    customer, _ = caller
+    client = signed_in(app, "pia", "privacy-officer")
+    before = audit_actions(app, customer)
+    page = client.post(
+        f"/console/customers/{customer.id}/case",
+        data={"csrf": _case_token(client, customer), "purpose": purpose, "reference": reference},
+    )
+    assert page.status_code == 422 and reason in page.text and PHONE not in page.text
+    assert audit_actions(app, customer) == [*before, "decisions:cpni-use:denied"]  # the GET's refusal
+
+
+def test_an_agent_cannot_open_an_account_for_a_case_and_a_form_without_its_token_is_refused_safe_1(
+    app: App, caller: tuple[Customer, str]
+) -> None:
+    customer, _ = caller
+    agent = signed_in(app, "ann", "agent")
+    data = {"csrf": csrf(agent), "purpose": "fraud-protection", "reference": "case 7"}
+    assert agent.post(f"/console/customers/{customer.id}/case", data=data).status_code == 403
+    officer = signed_in(app, "pia", "privacy-officer")
+    forged = {**data, "csrf": "not-the-token"}
+    assert officer.post(f"/console/customers/{customer.id}/case", data=forged).status_code == 403
+    assert "decisions:cpni-use:allowed" not in audit_actions(app, customer)
 
 
 @pytest.mark.parametrize(

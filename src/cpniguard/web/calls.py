@@ -8,8 +8,7 @@ Searches are POSTed and customers and sessions are named by id, so no CPNI reach
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form
@@ -30,15 +29,12 @@ from cpniguard.auth.sessions import (
     use_on_call,
     verify_in_session,
 )
-from cpniguard.calendar import eastern_date
-from cpniguard.consent.service import show_consent
-from cpniguard.customers.model import ADDRESS_OF_RECORD_TENURE, Contact, ContactKind, Customer, parse_enum
+from cpniguard.customers.model import parse_enum
 from cpniguard.customers.service import find_customers, show_customer
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check
 from cpniguard.errors import DomainError, Forbidden, InvalidInput
-from cpniguard.ids import CustomerId, parse_customer_id, parse_uuid
-from cpniguard.notifications.service import list_notices
+from cpniguard.ids import parse_customer_id, parse_uuid
 from cpniguard.web import i18n
 from cpniguard.web.pages import Page, staff_page
 
@@ -248,53 +244,3 @@ def close(session_id: str, page: StaffPage, csrf: FormText = "") -> HTMLResponse
     except DomainError as exc:
         return _refused(page, exc)
     return page.render("calls/screen.html", done=page._("The call session is closed."))
-
-
-@dataclass(frozen=True, slots=True)
-class ContactRow:
-    """A contact as its history reads: on the account since, of record since or from when."""
-
-    contact: Contact
-    of_record: bool
-    of_record_from: date | None  # DEF-5: an address counts 30 days after it was added
-
-
-def contact_rows(customer: Customer, now: datetime) -> list[ContactRow]:
-    rows = []
-    for c in sorted(customer.contacts, key=lambda c: (c.kind.value, c.added_at)):
-        tenure = timedelta(0) if c.kind is ContactKind.TELEPHONE else ADDRESS_OF_RECORD_TENURE
-        rows.append(ContactRow(c, c.of_record(now), eastern_date(c.added_at) + tenure))
-    return rows
-
-
-@router.get("/console/customers/{customer_id}", name="customer_page")
-def customer_page(customer_id: str, page: StaffPage, session: str = "") -> HTMLResponse:
-    """The account with its history. Customer care passes the gate with the call session that
-    authenticated the customer; without one the gate refuses and only its reason is shown."""
-    actor = _acting(page, "customer_page")
-    app = page.app
-    try:
-        customer = parse_customer_id(customer_id)
-        reference = _session_reference(page, customer, session) if session else None
-        request = Request(Purpose.CUSTOMER_CARE, reference=reference)
-        gate = check(app.uow(), app.clock, actor, customer, request)
-        if not gate.allowed:
-            return page.render("calls/customer.html", 403, gate=gate, customer=None, session_id=session)
-        found = show_customer(app.uow(), app.clock, actor, customer)
-        consent = show_consent(app.uow(), app.clock, actor, customer, app.clock.now())
-        notices = list_notices(app.uow(), customer)
-    except DomainError as exc:
-        return _refused(page, exc)
-    now = app.clock.now()
-    return page.render(
-        "calls/customer.html", gate=gate, customer=found, contacts=contact_rows(found, now), consent=consent,
-        notices=notices, now=now, session_id=session,
-    )  # fmt: skip
-
-
-def _session_reference(page: Page, customer: CustomerId, session_id: str) -> str:
-    """The open call session of this very customer, else no reference (and the gate refuses)."""
-    session, _ = session_routes(page.app.uow(), page.app.clock, parse_uuid(session_id, "call session"))
-    if session.customer_id != customer:
-        raise Forbidden(page._("That call session is for another customer."))
-    return f"call session {session.id}, customer page"

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from cpniguard.web import calls, console, office, portal
+from cpniguard.web import calls, console, customer_page, office, portal
 from cpniguard.web.pages import PageRedirect, portal_page, redirect_handler, staff_page
 from cpniguard.web.security import FormRefused, SecurityHeaders
 
@@ -29,7 +29,7 @@ async def form_refused_handler(request: Request, exc: Exception) -> HTMLResponse
 
 def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (console, calls, office, portal):
+    for module in (console, calls, customer_page, office, portal):
         api.include_router(module.router)
     api.add_exception_handler(PageRedirect, redirect_handler)
     api.add_exception_handler(PermissionError, forbidden_handler)
