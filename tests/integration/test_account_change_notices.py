@@ -82,7 +82,7 @@ def test_def_5_notify_3_with_only_a_12_day_old_email_the_notice_goes_by_sms_then
     app: App, actor: Actor
 ) -> None:
     customer = a_customer(app, actor, emails=(), at=TWO_YEARS_AGO)
-    add_contact(app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "young@example.com", at=T0 - timedelta(12))
+    add_contact(app.uow(), FixedClock(T0 - timedelta(12)), actor, customer.id, ContactKind.EMAIL, "young@example.com")
     change_contact(app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "newer@example.com")
     record = the_notice(app, customer)
     assert record.notice.event is NoticeEvent.EMAIL_CHANGED

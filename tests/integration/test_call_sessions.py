@@ -151,7 +151,7 @@ def test_auth_3_def_5_an_email_changed_12_days_ago_is_refused_and_the_old_postal
     app: App, actor: Actor, clock: FixedClock
 ) -> None:
     customer, _ = a_caller(app, actor, clock)
-    change_contact(app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "new@example.com", T0 - timedelta(12))
+    change_contact(app.uow(), FixedClock(T0 - timedelta(12)), actor, customer.id, ContactKind.EMAIL, "new@example.com")
     session, routes = open_(app, actor, customer)
     assert pairs(routes) == [("callback", PHONE), ("send-letter", POSTAL)]
     for target in ("new@example.com", None):

@@ -233,7 +233,7 @@ def test_def_5_without_a_number_of_record_the_code_goes_to_the_old_email_never_a
     app: App, actor: Actor
 ) -> None:
     customer = old_account(app, actor, emails=("old@example.com",))
-    add_contact(app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "young@example.com", T0 - timedelta(12))
+    add_contact(app.uow(), FixedClock(T0 - timedelta(12)), actor, customer.id, ContactKind.EMAIL, "young@example.com")
     end_services(app, customer)
     sent = send(app, actor, customer)
     record = notices(app, customer, NoticeEvent.ONE_TIME_CODE)[0]
@@ -243,7 +243,7 @@ def test_def_5_without_a_number_of_record_the_code_goes_to_the_old_email_never_a
 
 def test_def_5_with_only_a_12_day_old_email_and_no_number_the_code_goes_by_letter(app: App, actor: Actor) -> None:
     customer = old_account(app, actor, emails=())
-    add_contact(app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "young@example.com", T0 - timedelta(12))
+    add_contact(app.uow(), FixedClock(T0 - timedelta(12)), actor, customer.id, ContactKind.EMAIL, "young@example.com")
     end_services(app, customer)
     sent = send(app, actor, customer)
     record = notices(app, customer, NoticeEvent.ONE_TIME_CODE)[0]

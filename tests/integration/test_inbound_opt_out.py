@@ -8,6 +8,7 @@ from email.message import EmailMessage
 
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
+from cpniguard.clock import FixedClock
 from cpniguard.consent.inbound import parse_inbound, receive_mail
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
@@ -89,7 +90,7 @@ def test_any_reply_to_one_of_our_notices_counts_as_an_opt_out(app: App, actor: A
 def test_an_email_added_twelve_days_ago_is_not_of_record_and_is_asked_to_confirm(app: App, actor: Actor) -> None:
     customer = customer_of_two_years(app, actor)
     add_contact(
-        app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "new@example.org", at=T0 - timedelta(days=12)
+        app.uow(), FixedClock(T0 - timedelta(days=12)), actor, customer.id, ContactKind.EMAIL, "new@example.org"
     )
     outcome = receive_mail(app.uow(), app.clock, MAILBOX, a_mail("new@example.org", "STOP"), app.letterhead)
     assert (outcome.kind, outcome.customers) == ("confirmation-requested", ())

@@ -67,7 +67,7 @@ def test_a_material_version_queues_an_email_to_each_customer_of_its_language_at_
 ) -> None:
     old = T0 - timedelta(days=60)
     ada = a_customer(app, actor, emails=("ada@example.com",), at=old)
-    add_contact(app.uow(), clock, actor, ada.id, ContactKind.EMAIL, "ada2@example.com", at=old + timedelta(days=1))
+    add_contact(app.uow(), FixedClock(old + timedelta(days=1)), actor, ada.id, ContactKind.EMAIL, "ada2@example.com")
     a_customer(app, actor, name="No Email", telephone_numbers=("+12025550124",), emails=(), at=old)
     a_customer(app, actor, name="New Email", telephone_numbers=("+12025550125",), emails=("new@example.com",))
     a_customer(app, actor, name="Deutsch", telephone_numbers=("+12025550126",), language=Language.DE, at=old)

@@ -40,7 +40,11 @@ router = APIRouter(responses=ERROR_RESPONSES)
 class ContactChangeIn(Body):
     kind: ContactKind
     value: str = Field(max_length=400, examples=["ada@example.org"])
-    at: When = None
+    at: When = Field(
+        default=None,
+        description="When the change took effect (default now): not in the future, at most 24 hours ago, "
+        "and not before the customer's latest change of this kind (DEF-5)",
+    )
 
 
 class NoticeOut(Out):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import typer
 
-from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, state, when
+from cpniguard.cli.common import JSON_OPTION, emit, state, when
 from cpniguard.customers.model import ContactKind, Customer
 from cpniguard.customers.service import add_contact, change_contact
 from cpniguard.errors import InvalidInput
@@ -22,6 +22,12 @@ ContactChange = Callable[..., Customer]
 EMAIL = typer.Option(None, "--email", help="An email address.")
 POSTAL = typer.Option(None, "--postal-address", help="A postal address, one line.")
 PHONE = typer.Option(None, "--phone", help="A telephone number, E.164 (+12025550123).")
+CHANGE_AT = typer.Option(
+    None,
+    "--at",
+    help="When the change took effect (default now): not in the future, at most 24 hours ago, "
+    "not before the latest change of this kind (DEF-5).",
+)
 
 
 def _one(email: str | None, postal_address: str | None, phone: str | None) -> tuple[ContactKind, str]:
@@ -48,7 +54,7 @@ def _contact_command(use_case: ContactChange, summary: str) -> Callable[..., Non
         email: str | None = EMAIL,
         postal_address: str | None = POSTAL,
         phone: str | None = PHONE,
-        at: str | None = AT_OPTION,
+        at: str | None = CHANGE_AT,
         as_json: bool = JSON_OPTION,
     ) -> None:
         st = state(ctx)

@@ -21,6 +21,14 @@ E = TypeVar("E", bound=StrEnum)
 # DEF-5: an address is "of record" only once it has been on the account this long.
 ADDRESS_OF_RECORD_TENURE = timedelta(days=30)
 
+# DEF-5 counts an address's 30 days from the moment its change takes effect, so a change whose
+# effective time could be set freely would make a new address of record at once (and open the
+# AUTH-3 routes to it). Staff may record a change late, by at most a day (a form keyed in the
+# next morning), never in the future beyond clock skew between machines, and never before the
+# customer's latest change of that kind, which would leave two addresses current.
+CONTACT_CHANGE_MAX_BACKDATING = timedelta(hours=24)
+CONTACT_CHANGE_CLOCK_SKEW = timedelta(minutes=5)
+
 
 class CustomerKind(StrEnum):
     RESIDENTIAL = "residential"
@@ -136,6 +144,33 @@ class Customer:
 
     def with_parts(self, services: tuple[Service, ...], contacts: tuple[Contact, ...]) -> Customer:
         return replace(self, services=services, contacts=contacts)
+
+    def latest_contact_change(self, kind: ContactKind) -> datetime:
+        """When a contact of this kind was last added or removed (the account's opening at the
+        earliest): a later change may not be dated before it."""
+        times = [self.created_at]
+        for c in self.contacts:
+            if c.kind is kind:
+                times += [c.added_at, *([c.removed_at] if c.removed_at else [])]
+        return max(times)
+
+
+def check_contact_change_time(customer: Customer, kind: ContactKind, at: datetime, now: datetime) -> None:
+    """Refuses an effective time for a contact change that would bend DEF-5 (see the bounds above)."""
+    if at > now + CONTACT_CHANGE_CLOCK_SKEW:
+        raise InvalidInput(f"the change cannot take effect in the future ({at.isoformat()} is after now)")
+    if at < now - CONTACT_CHANGE_MAX_BACKDATING:
+        raise InvalidInput(
+            f"the change cannot take effect more than {CONTACT_CHANGE_MAX_BACKDATING // timedelta(hours=1)} "
+            f"hours ago ({at.isoformat()}): "
+            "an address's 30 days of record count from its change (DEF-5)"
+        )
+    latest = customer.latest_contact_change(kind)
+    if at < latest:
+        raise InvalidInput(
+            f"the change cannot take effect at {at.isoformat()}, before the account's latest "
+            f"{kind.value} change or its opening ({latest.isoformat()})"
+        )
 
 
 def normalise_telephone_number(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from cpniguard.customers.model import (
     ListingStatus,
     Service,
     ServiceCategory,
+    check_contact_change_time,
     new_contact,
     normalise_name,
     normalise_telephone_number,
@@ -127,10 +129,13 @@ def _change_contacts(
     contact = new_contact(customer, kind, value, at or now)
     with uow:
         before = _require(uow, customer)
+        check_contact_change_time(before, kind, contact.added_at, now)
         current = [c for c in before.contacts if c.kind is kind and c.on_account(contact.added_at)]
         if any(c.value == contact.value for c in current):
             raise InvalidInput(f"that {kind.value} contact is already on the account")
-        notice = compose(before, CHANGE_OF_CONTACT[kind], contact.added_at, letterhead or Letterhead())
+        # The text names the change's effective time; the notice is queued (and due) now.
+        composed = compose(before, CHANGE_OF_CONTACT[kind], contact.added_at, letterhead or Letterhead())
+        notice = dataclasses.replace(composed, created_at=now)
         for old in current if replace else []:
             uow.customers.remove_contact(old.id, contact.added_at)
         uow.customers.add_contact(contact)
@@ -139,6 +144,7 @@ def _change_contacts(
             "kind": kind.value,
             "contact": str(contact.id),
             "replaced": len(current) * replace,
+            "effective_at": contact.added_at.isoformat(),
         }
         uow.audit.add(AuditEntry.of(f"customers:contact:{action}", actor, now, customer, details=details))
         queue_notice(uow, actor, now, notice)
