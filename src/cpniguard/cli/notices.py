@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
 
 import typer
@@ -100,10 +102,15 @@ def worker(
     batch: int = typer.Option(200, "--batch", min=1, max=10_000, help="Messages claimed per transaction."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Deliver queued notices: SMTP, the SMS/voice provider, PDF letters (or files when none is set)."""
+    """Deliver queued notices: SMTP, the SMS/voice provider, PDF letters (or files when none is set).
+    SIGTERM (a service manager stopping it) ends the worker after the batch in hand is recorded."""
     app = state(ctx).app()
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     try:
-        totals = run_worker(app, once, batch)
+        totals = run_worker(app, once, batch, stop=stopping.is_set, wait=stopping.wait)
     except KeyboardInterrupt:  # Ctrl-C between batches: claimed rows return when their lease ends
         return
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     emit({"claimed": totals.claimed, "outcomes": totals.outcomes}, as_json)
