@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cpniguard.web import office_audit, office_breaches, office_campaigns
+from cpniguard.web import office_audit, office_breach_steps, office_breaches, office_campaigns
 
 router = APIRouter(include_in_schema=False)
-for part in (office_campaigns, office_breaches, office_audit):
+for part in (office_campaigns, office_breaches, office_breach_steps, office_audit):
     router.include_router(part.router)
