@@ -69,7 +69,15 @@ def set_command(
     photo = _photo_id(id_name, id_expires, id_kind)
     customer = parse_customer_id(customer_id)
     made = set_credential(app.uow(), app.clock, st.actor(), app.auth, customer, chosen, secret, how, question, photo)
-    emit({"customer_id": str(made.customer_id), "kind": made.kind.value, "set_at": iso(made.set_at)}, as_json)
+    emit(
+        {
+            "customer_id": str(made.customer_id),
+            "kind": made.kind.value,
+            "verified_by": made.verified_by.value,
+            "set_at": iso(made.set_at),
+        },
+        as_json,
+    )
 
 
 @credentials.command("verify")
