@@ -266,6 +266,16 @@ class Disclosure:
     export_id: uuid.UUID
 
 
+@dataclass(frozen=True, slots=True)
+class AudienceSnapshot:
+    """A campaign's frozen audience: when it was built, for which moment, and its counts."""
+
+    built_at: datetime
+    decided_for: datetime
+    included: int
+    excluded: dict[str, int]  # by reason; empty for snapshots built before the counts were kept
+
+
 class CampaignRepository(Protocol):
     def add(self, campaign: Campaign) -> None: ...
     def get(self, campaign_id: uuid.UUID) -> Campaign | None: ...
@@ -274,9 +284,15 @@ class CampaignRepository(Protocol):
     def add_event(self, event: CampaignEvent) -> None: ...
     def events(self, campaign_id: uuid.UUID) -> list[CampaignEvent]: ...
     def freeze_audience(
-        self, campaign_id: uuid.UUID, customers: Sequence[str], built_at: datetime, at: datetime
+        self,
+        campaign_id: uuid.UUID,
+        customers: Sequence[str],
+        excluded: Mapping[str, int],
+        built_at: datetime,
+        at: datetime,
     ) -> None:
-        """Replaces the campaign's audience snapshot with `customers` (dashed UUID text)."""
+        """Replaces the campaign's audience snapshot with `customers` (dashed UUID text) and the
+        count of those excluded, by reason."""
         ...
 
     def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]: ...
@@ -284,8 +300,13 @@ class CampaignRepository(Protocol):
         """(when the snapshot was built, the moment it was decided for), or None."""
         ...
 
+    def audience_snapshot(self, campaign_id: uuid.UUID) -> AudienceSnapshot | None:
+        """The snapshot's moments and counts (counted in SQL), or None before a build."""
+        ...
+
     def add_disclosures(self, disclosures: Sequence[Disclosure]) -> None: ...
     def disclosure_count(self, campaign_id: uuid.UUID) -> int: ...
+    def disclosures(self, campaign_id: uuid.UUID) -> list[Disclosure]: ...
 
 
 class PurgeRepository(Protocol):

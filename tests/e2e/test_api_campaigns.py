@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from cpniguard.access.service import create_api_key
 from cpniguard.actors import Actor
 from cpniguard.api.app import create_app
 from cpniguard.bootstrap import App
+from cpniguard.clock import FixedClock
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
 from tests.conftest import T0, a_customer
@@ -48,7 +51,13 @@ def test_safe_4_a_campaign_goes_from_draft_to_an_exported_audience_with_the_cro_
     opted_in = a_customer(app, actor, name="Opted In")
     a_customer(app, actor, name="No Approval", telephone_numbers=("+12025550177",))
     record_event(app.uow(), app.clock, actor, opted_in.id, ConsentEventKind.OPT_IN, Channel.WEB)
-    body = {"name": "Partner TV", "purpose": "marketing-third-party", "offer": "Streaming bundle", "by": "Mia"}
+    body = {
+        "name": "Partner TV",
+        "purpose": "marketing-third-party",
+        "offer": "Streaming bundle",
+        "description": "A streaming partner's bundle",
+        "by": "Mia",
+    }
     made = client.post("/campaigns", json={**body, "recipients": ["third-party"], "cpni": ["services"]}, headers=admin)
     assert made.status_code == 201 and made.json()["status"] == "draft"
     cid = made.json()["id"]
@@ -78,6 +87,7 @@ def test_consent_4_an_opt_out_basis_for_a_joint_venture_is_refused_at_submission
         "purpose": "marketing-communications",
         "offer": "Partner TV",
         "recipients": ["joint-venture"],
+        "description": "A joint venture's TV offer",
         "by": "Mia",
     }
     cid = client.post("/campaigns", json=body, headers=admin).json()["id"]
@@ -99,3 +109,99 @@ def test_notice_runs_and_the_opt_out_failure_task_over_the_api(
     assert task.status_code == 201 and task.json()["due_on"] == "2026-12-03"
     report = client.get("/campaigns-report", headers=admin)
     assert report.status_code == 200 and report.text.startswith("campaign,name,description,status")
+
+
+def _exported(client: TestClient, admin: dict[str, str], app: App, actor: Actor, clock: FixedClock) -> str:
+    """A third-party campaign through every step to its first export, a minute apart each."""
+    _users(client, admin)
+    opted_in = a_customer(app, actor, name="Opted In")
+    a_customer(app, actor, name="No Approval", telephone_numbers=("+12025550177",))
+    record_event(app.uow(), app.clock, actor, opted_in.id, ConsentEventKind.OPT_IN, Channel.WEB)
+    body = {
+        "name": "Partner TV",
+        "purpose": "marketing-third-party",
+        "offer": "Streaming bundle",
+        "description": "A streaming partner's bundle",
+        "recipients": ["third-party"],
+        "cpni": ["services", "usage"],
+        "by": "Mia",
+    }
+    cid = str(client.post("/campaigns", json=body, headers=admin).json()["id"])
+    steps = [
+        (f"/campaigns/{cid}/submit", {"by": "Mia"}),
+        (f"/campaigns/{cid}/approve", {"by": "Carl", "reason": "opt-in basis"}),
+        (f"/campaigns/{cid}/audience", {}),
+    ]
+    for minutes, (path, step) in enumerate(steps, start=1):
+        clock.move_to(T0 + timedelta(minutes=minutes))
+        assert client.post(path, json=step, headers=admin).status_code == 200
+    clock.move_to(T0 + timedelta(minutes=5))
+    assert client.post(f"/campaigns/{cid}/export", headers=admin).status_code == 200
+    return cid
+
+
+def test_safe_3_a_campaign_s_record_has_its_history_audience_counts_and_disclosures_and_it_is_completed(
+    client: TestClient, admin: dict[str, str], app: App, actor: Actor, clock: FixedClock
+) -> None:
+    cid = _exported(client, admin, app, actor, clock)
+    rebuilt = client.post(f"/campaigns/{cid}/audience", json={}, headers=admin)
+    assert rebuilt.status_code == 409 and "frozen audience" in rebuilt.json()["detail"]
+    shown = client.get(f"/campaigns/{cid}", headers=admin).json()
+    assert (shown["status"], shown["audience"], shown["excluded"], shown["disclosures"]) == (
+        "running",
+        1,
+        {"opt-in required": 1},
+        1,
+    )
+    assert [h["status"] for h in shown["history"]] == ["draft", "submitted", "approved", "running"]
+    assert shown["customer_approval_needed"] == "opt-in" and shown["completed_at"] is None
+    listed = client.get(f"/campaigns/{cid}/disclosures", headers=admin).json()
+    assert [(d["recipient"], d["categories"]) for d in listed] == [("third-party", "services,usage")]
+    as_csv = client.get(f"/campaigns/{cid}/disclosures", params={"format": "csv"}, headers=admin)
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert [r["customer_id"] for r in csv.DictReader(io.StringIO(as_csv.text))] == [listed[0]["customer_id"]]
+    clock.move_to(T0 + timedelta(days=30))
+    archive_early = client.post(f"/campaigns/{cid}/archive", json={"by": "Mia"}, headers=admin)
+    assert archive_early.status_code == 409 and archive_early.json()["error"] == "conflict"
+    done = client.post(f"/campaigns/{cid}/complete", json={"by": "Mia", "reason": "over"}, headers=admin)
+    assert done.status_code == 200 and done.json()["completed_at"] == (T0 + timedelta(days=30)).isoformat()
+    clock.move_to(T0 + timedelta(days=31))
+    assert client.post(f"/campaigns/{cid}/archive", json={"by": "Carl"}, headers=admin).json()["status"] == "archived"
+    pdf = client.get("/campaigns-report", params={"format": "pdf"}, headers=admin)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages).split())
+    assert "CPNI marketing campaigns (SAFE-3)" in text and "Partner TV" in text and "opt-in required: 1" in text
+    [row] = list(csv.DictReader(io.StringIO(client.get("/campaigns-report", headers=admin).text)))
+    assert (row["status"], row["completed_on"], row["excluded"]) == ("archived", "2026-04-01", "opt-in required: 1")
+
+
+def test_a_rejection_over_the_api_and_the_refusals_of_bad_input(
+    client: TestClient, admin: dict[str, str], app: App, actor: Actor
+) -> None:
+    _users(client, admin)
+    body = {"name": "X", "purpose": "marketing-communications", "offer": "Fiber", "by": "Mia"}
+    fax = client.post("/campaigns", json={**body, "channel": "fax"}, headers=admin)
+    assert fax.status_code == 422 and fax.json()["error"] == "invalid_input" and "channel" in fax.json()["detail"]
+    cid = client.post("/campaigns", json=body, headers=admin).json()["id"]
+    bare = client.post(f"/campaigns/{cid}/submit", json={"by": "Mia"}, headers=admin)
+    assert bare.status_code == 422 and "SAFE-3" in bare.json()["detail"]
+    described = client.post("/campaigns", json={**body, "description": "Fiber for all"}, headers=admin).json()["id"]
+    client.post(f"/campaigns/{described}/submit", json={"by": "Mia"}, headers=admin)
+    own = client.post(f"/campaigns/{described}/reject", json={"by": "Mia", "reason": "x"}, headers=admin)
+    assert own.status_code == 403
+    rejected = client.post(
+        f"/campaigns/{described}/reject", json={"by": "Carl", "reason": "no notices on file"}, headers=admin
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    history = client.get(f"/campaigns/{described}", headers=admin).json()["history"]
+    assert (history[-1]["status"], history[-1]["by"], history[-1]["reason"]) == (
+        "rejected",
+        "Carl",
+        "no notices on file",
+    )
+    again = client.post(f"/campaigns/{described}/approve", json={"by": "Carl", "reason": "ok"}, headers=admin)
+    assert again.status_code == 409 and again.json()["detail"] == "a rejected campaign cannot become approved"
+    unknown = client.get(f"/campaigns/{uuid.uuid4()}/disclosures", headers=admin)
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    xml = client.get("/campaigns-report", params={"format": "xml"}, headers=admin)
+    assert xml.status_code == 422 and "format" in xml.json()["detail"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.e2e.test_cli import Cli
 
@@ -56,7 +58,19 @@ def a_customer(cli: Cli, n: int, *consent: str) -> str:
 
 
 def create(cli: Cli, *extra: str) -> str:
-    made = cli.json("campaigns", "create", "--name", "Spring fiber", "--offer", "Fiber upgrade", "--by", "mia", *extra)
+    made = cli.json(
+        "campaigns",
+        "create",
+        "--name",
+        "Spring fiber",
+        "--offer",
+        "Fiber upgrade",
+        "--description",
+        "Fiber for copper customers",
+        "--by",
+        "mia",
+        *extra,
+    )
     assert made["status"] == "draft" and made["owner"] == "mia"
     return str(made["id"])
 
@@ -145,7 +159,18 @@ def test_refusals_exit_2_with_one_line_and_change_nothing(cli: Cli, tmp_path: Pa
 
 def test_a_cro_cannot_approve_the_campaign_they_submitted(cli: Cli) -> None:
     made = cli.json(
-        "campaigns", "create", "--name", "X", "--purpose", "marketing-communications", "--offer", "Y", "--by", "cora"
+        "campaigns",
+        "create",
+        "--name",
+        "X",
+        "--purpose",
+        "marketing-communications",
+        "--offer",
+        "Y",
+        "--description",
+        "Z",
+        "--by",
+        "cora",
     )
     cli.json("campaigns", "submit", str(made["id"]), "--by", "cora")
     err = refused(cli, "campaigns", "approve", str(made["id"]), "--by", "cora", "--reason", "mine")
@@ -159,3 +184,112 @@ def test_an_unlawful_design_is_refused_at_submission_and_stays_a_draft(cli: Cli)
     assert cli.json("campaigns", "show", cid)["status"] == "draft"
     err = refused(cli, "campaigns", "create", "--name", "X", "--purpose", "marketing-communications", "--offer", "Y")
     assert "--by" in err
+
+
+def approved_and_exported(cli: Cli, tmp_path: Path) -> str:
+    a_customer(cli, 1, "opt-in")
+    a_customer(cli, 2)
+    cid = create(cli, "--purpose", "marketing-third-party", "--recipient", "third-party", "--cpni", "usage")
+    cli.json("campaigns", "submit", cid, "--by", "mia")
+    cli.json("campaigns", "approve", cid, "--by", "cora", "--reason", "opt-in basis checked")
+    cli.json("campaigns", "audience", cid)
+    cli.json("campaigns", "export", cid, "--out", str(tmp_path / "audience.csv"))
+    return cid
+
+
+def test_safe_3_a_campaign_is_completed_and_archived_and_its_record_keeps_history_counts_and_disclosures(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cid = approved_and_exported(cli, tmp_path)
+    assert "the campaign is running: its frozen audience is the record" in refused(cli, "campaigns", "audience", cid)
+    assert "a running campaign cannot become archived" in refused(cli, "campaigns", "archive", cid, "--by", "mia")
+    done = cli.json("campaigns", "complete", cid, "--by", "mia", "--reason", "offer period over")
+    assert done["status"] == "completed" and done["completed_at"] is not None
+    assert "a completed campaign cannot become completed" in refused(cli, "campaigns", "complete", cid, "--by", "mia")
+    assert cli.json("campaigns", "archive", cid, "--by", "cora")["status"] == "archived"
+    shown = cli.json("campaigns", "show", cid)
+    assert [h["status"] for h in shown["history"]][-2:] == ["completed", "archived"]
+    assert shown["history"][-2]["reason"] == "offer period over" and shown["completed_at"] == done["completed_at"]
+    assert (shown["audience"], shown["excluded"], shown["disclosures"]) == (1, {"opt-in required": 1}, 1)
+    out = tmp_path / "disclosures.csv"
+    [disclosed] = cli.json("campaigns", "disclosures", cid, "--csv", str(out))
+    assert (disclosed["recipient"], disclosed["categories"], disclosed["campaign_id"]) == ("third-party", "usage", cid)
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert [row["customer_id"] for row in csv.DictReader(handle)] == [disclosed["customer_id"]]
+    code, text, _ = cli("campaigns", "show", cid)
+    assert code == 0 and "\nexcluded:\n  opt-in required: 1\n" in text
+
+
+def test_a_rejected_campaign_is_on_record_with_the_reason_and_can_only_be_archived(cli: Cli) -> None:
+    cid = create(cli, "--purpose", "marketing-communications")
+    cli.json("campaigns", "submit", cid, "--by", "mia")
+    assert "the cro or supervisor role is needed" in refused(
+        cli, "campaigns", "reject", cid, "--by", "mia", "--reason", "no"
+    )
+    rejected = cli.json("campaigns", "reject", cid, "--by", "cora", "--reason", "no opt-out notices on file")
+    assert rejected["status"] == "rejected"
+    assert "a rejected campaign cannot become approved" in refused(
+        cli, "campaigns", "approve", cid, "--by", "cora", "--reason", "changed my mind"
+    )
+    assert "only an approved campaign builds an audience" in refused(cli, "campaigns", "audience", cid)
+    assert cli.json("campaigns", "show", cid)["history"][-1] == {
+        **cli.json("campaigns", "show", cid)["history"][-1],
+        "status": "rejected",
+        "by": "cora",
+        "reason": "no opt-out notices on file",
+    }
+    assert cli.json("campaigns", "archive", cid, "--by", "mia", "--reason", "rejected")["status"] == "archived"
+
+
+def test_an_unknown_channel_and_a_missing_description_are_refused_with_one_line(cli: Cli) -> None:
+    err = refused(
+        cli, "campaigns", "create", "--name", "X", "--purpose", "marketing-communications", "--offer", "Y",
+        "--channel", "fax", "--by", "mia",
+    )  # fmt: skip
+    assert "unknown channel 'fax' (one of: email, mail, phone, sms)" in err
+    assert cli.json("campaigns", "list") == []
+    made = cli.json(
+        "campaigns", "create", "--name", "X", "--purpose", "marketing-communications", "--offer", "Y", "--by", "mia"
+    )
+    err = refused(cli, "campaigns", "submit", str(made["id"]), "--by", "mia")
+    assert "the campaign record needs a description (SAFE-3" in err
+    assert cli.json("campaigns", "show", str(made["id"]))["status"] == "draft"
+
+
+def test_the_audience_is_decided_for_the_moment_given_with_at_and_built_again_until_the_first_export(cli: Cli) -> None:
+    made = cli.json(
+        "customers", "add", "--name", "Ada", "--phone", "+12025554001", "--email", "ada@example.com",
+        "--service", "local", "--at", "2026-01-05",
+    )  # fmt: skip
+    cli.json("consent", "record", str(made["id"]), "opt-in", "--channel", "web", "--at", "2026-06-01")
+    cid = create(cli, "--purpose", "marketing-communications")
+    cli.json("campaigns", "submit", cid, "--by", "mia")
+    cli.json("campaigns", "approve", cid, "--by", "cora", "--reason", "ok")
+    before = cli.json("campaigns", "audience", cid, "--at", "2026-03-01")
+    assert (before["included"], before["excluded"]) == (0, {"no approval on record": 1})
+    assert cli.json("campaigns", "show", cid)["audience_for"] == "2026-03-01T05:00:00+00:00"  # midnight, Eastern
+    after = cli.json("campaigns", "audience", cid, "--at", "2026-07-01T09:30")
+    assert (after["included"], after["excluded"]) == (1, {})
+    shown = cli.json("campaigns", "show", cid)
+    assert (shown["audience"], shown["audience_for"]) == (1, "2026-07-01T13:30:00+00:00")
+    err = refused(cli, "campaigns", "audience", cid, "--at", "next tuesday")
+    assert "not an ISO 8601 date or date-time: 'next tuesday'" in err
+
+
+def test_safe_3_the_campaign_report_is_written_as_csv_and_pdf(cli: Cli, tmp_path: Path) -> None:
+    cid = approved_and_exported(cli, tmp_path)
+    out_csv, out_pdf = tmp_path / "report.csv", tmp_path / "report.pdf"
+    [row] = cli.json("campaigns", "report", "--csv", str(out_csv), "--pdf", str(out_pdf))
+    assert (row["campaign"], row["audience"], row["excluded"], row["disclosures"]) == (
+        cid,
+        "1",
+        "opt-in required: 1",
+        "1",
+    )
+    with out_csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows == [row]
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(out_pdf).pages).split())
+    assert re.match(r"CPNI marketing campaigns \(SAFE-3\) Made \S+-0[45]:00 ", text)  # made, in Eastern time
+    assert "Spring fiber" in text and "opt-in required: 1" in text and "approved by cora on" in text
+    assert "no such folder" in refused(cli, "campaigns", "report", "--pdf", str(tmp_path / "nowhere" / "r.pdf"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -13,13 +14,12 @@ from sqlalchemy.exc import DBAPIError
 
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
-from cpniguard.campaigns.model import Approval, Campaign, CampaignStatus, Recipient
+from cpniguard.campaigns.model import Approval, Campaign, CampaignChannel, CampaignStatus, Recipient
+from cpniguard.campaigns.report import REPORT_COLUMNS, campaign_report
 from cpniguard.campaigns.service import (
-    REPORT_COLUMNS,
     CampaignSpec,
     add_user,
     build_audience,
-    campaign_report,
     create_campaign,
     export_audience,
     review_campaign,
@@ -38,9 +38,15 @@ from cpniguard.privacy_office.staff import record_training
 from tests.conftest import T0, a_customer
 
 K = ConsentEventKind
-COMMUNICATIONS = CampaignSpec("Spring fiber", Purpose.MARKETING_COMMUNICATIONS, "Fiber upgrade")
+COMMUNICATIONS = CampaignSpec(
+    "Spring fiber", Purpose.MARKETING_COMMUNICATIONS, "Fiber upgrade", description="Fiber for copper customers"
+)
 THIRD_PARTY = CampaignSpec(
-    "Partner bundle", Purpose.MARKETING_THIRD_PARTY, "Streaming bundle", recipients=(Recipient.THIRD_PARTY,)
+    "Partner bundle",
+    Purpose.MARKETING_THIRD_PARTY,
+    "Streaming bundle",
+    recipients=(Recipient.THIRD_PARTY,),
+    description="A streaming partner's bundle",
 )
 
 
@@ -124,7 +130,7 @@ def test_submitting_states_the_approval_each_customer_needs(app: App) -> None:
 
 @pytest.mark.usefixtures("staff")
 def test_an_unlawful_or_unauthorised_submit_writes_nothing(app: App) -> None:
-    spec = CampaignSpec("JV", Purpose.MARKETING_COMMUNICATIONS, "Fiber", recipients=(Recipient.JOINT_VENTURE,))
+    spec = replace(COMMUNICATIONS, name="JV", recipients=(Recipient.JOINT_VENTURE,))
     campaign = create_campaign(app.uow(), app.clock, spec, "mia")
     with pytest.raises(InvalidInput, match="unlawful design"):
         submit_campaign(app.uow(), app.clock, campaign.id, "mia")
@@ -299,8 +305,9 @@ def test_safe_4_a_request_for_approval_is_reviewed_first_and_reaches_only_those_
         Purpose.MARKETING_THIRD_PARTY,
         "Partner offers",
         recipients=(Recipient.THIRD_PARTY,),
-        channel="phone",
+        channel=CampaignChannel.PHONE,
         asks_for_approval=True,
+        description="Calls asking for opt-in to partner offers",
     )
     campaign = create_campaign(app.uow(), app.clock, spec, "mia")
     with pytest.raises(Conflict):  # nobody is called before a supervisor or the CRO approved
@@ -317,15 +324,21 @@ def test_safe_4_a_request_for_approval_is_reviewed_first_and_reaches_only_those_
 @pytest.mark.parametrize(
     ("purpose", "channel", "reason"),
     [
-        (Purpose.MARKETING_COMMUNICATIONS, "phone", "NOTICE-5"),  # opt-out approval only in writing
-        (Purpose.MARKETING_SUBSCRIBED, "email", "nothing to ask for"),
+        (Purpose.MARKETING_COMMUNICATIONS, CampaignChannel.PHONE, "NOTICE-5"),  # opt-out approval only in writing
+        (Purpose.MARKETING_SUBSCRIBED, CampaignChannel.EMAIL, "nothing to ask for"),
     ],
 )
 def test_a_request_for_approval_with_an_unlawful_design_is_refused(
-    app: App, purpose: Purpose, channel: str, reason: str
+    app: App, purpose: Purpose, channel: CampaignChannel, reason: str
 ) -> None:
     spec = CampaignSpec(
-        "Ask", purpose, "Fiber", offer_category=ServiceCategory.LOCAL, channel=channel, asks_for_approval=True
+        "Ask",
+        purpose,
+        "Fiber",
+        offer_category=ServiceCategory.LOCAL,
+        channel=channel,
+        asks_for_approval=True,
+        description="Asking for approval",
     )
     campaign = create_campaign(app.uow(), app.clock, spec, "mia")
     with pytest.raises(InvalidInput, match=reason):
@@ -347,7 +360,7 @@ def test_the_export_gives_each_customer_s_contact_for_the_channel_and_counts_tho
     )
     for customer in (reachable, unreachable):
         record_event(app.uow(), app.clock, actor, customer.id, K.OPT_IN, Channel.WEB, at=T0 - timedelta(days=50))
-    spec = CampaignSpec("Letters", Purpose.MARKETING_COMMUNICATIONS, "Fiber", channel="mail")
+    spec = replace(COMMUNICATIONS, name="Letters", channel=CampaignChannel.MAIL)
     campaign = approved(app, spec)
     build_audience(app.uow(), app.clock, actor, campaign.id)
     done = export_audience(app.uow(), app.clock, actor, campaign.id)

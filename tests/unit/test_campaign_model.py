@@ -11,10 +11,12 @@ from cpniguard.campaigns.model import (
     NEXT,
     Approval,
     Campaign,
+    CampaignChannel,
     CampaignStatus,
     Recipient,
     design_problem,
     new_campaign,
+    record_problem,
     required_approval,
     review_problem,
 )
@@ -44,7 +46,7 @@ def a_campaign(
         communications_related,
         cpni,
         recipients,
-        "email",
+        CampaignChannel.EMAIL,
         "mia",
         T0,
     )
@@ -131,8 +133,31 @@ ILLEGAL = [(old, new) for old in S for new in S if new not in NEXT[old]]
 
 @pytest.mark.parametrize(("old", "new"), ILLEGAL)
 def test_an_illegal_transition_raises_conflict(old: CampaignStatus, new: CampaignStatus) -> None:
-    with pytest.raises(Conflict, match=f"a {old.value} campaign cannot become {new.value}"):
+    article = "an" if old in (S.APPROVED, S.ARCHIVED) else "a"
+    with pytest.raises(Conflict, match=f"^{article} {old.value} campaign cannot become {new.value}$"):
         replace(a_campaign(), status=old).moved(new)
+
+
+def test_completing_a_running_campaign_keeps_the_moment_its_records_year_starts_from() -> None:
+    running = replace(a_campaign(), status=S.RUNNING)
+    completed = running.completed(T0)
+    assert (completed.status, completed.completed_at) == (S.COMPLETED, T0)
+    with pytest.raises(Conflict, match=r"^an approved campaign cannot become completed$"):
+        replace(a_campaign(), status=S.APPROVED).completed(T0)
+
+
+def test_safe_3_a_record_without_a_description_is_named_as_such() -> None:
+    assert record_problem(replace(a_campaign(), description="Fiber for copper customers")) is None
+    problem = record_problem(a_campaign())
+    assert problem is not None and problem.startswith("the campaign record needs a description (SAFE-3")
+    nothing = replace(a_campaign(), description="", cpni=(), offer="")
+    assert "a description and the CPNI used and the products or services offered" in str(record_problem(nothing))
+
+
+def test_a_channel_outside_email_mail_phone_and_sms_is_refused() -> None:
+    assert a_campaign().channel is CampaignChannel.EMAIL
+    with pytest.raises(InvalidInput, match="unknown campaign channel 'fax' \\(one of: email, mail, phone, sms\\)"):
+        new_campaign(uuid.uuid4(), "X", P.MARKETING_COMMUNICATIONS, "Y", None, True, (), (), "fax", "mia", T0)  # type: ignore[arg-type]
 
 
 def test_the_illegal_transitions_include_skipping_review() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from cpniguard.customers.model import ServiceCategory
+from cpniguard.customers.model import ServiceCategory, parse_enum
 from cpniguard.decisions.model import Purpose
 from cpniguard.errors import Conflict, Forbidden, InvalidInput
 
@@ -56,7 +56,16 @@ MARKETING = frozenset({Purpose.MARKETING_SUBSCRIBED, Purpose.MARKETING_COMMUNICA
 CPNI_CATEGORIES = frozenset({"services", "call-detail", "usage", "bills", "location"})
 
 
-WRITTEN_CHANNELS = frozenset({"email", "mail"})
+class CampaignChannel(StrEnum):
+    """How the campaign reaches its audience; the export gives each customer's contact for it."""
+
+    EMAIL = "email"
+    MAIL = "mail"
+    PHONE = "phone"
+    SMS = "sms"
+
+
+WRITTEN_CHANNELS = frozenset({CampaignChannel.EMAIL, CampaignChannel.MAIL})
 
 
 class Approval(StrEnum):
@@ -75,7 +84,7 @@ class Campaign:
     communications_related: bool
     cpni: tuple[str, ...]
     recipients: tuple[Recipient, ...]
-    channel: str
+    channel: CampaignChannel
     owner: str
     created_at: datetime
     status: CampaignStatus = CampaignStatus.DRAFT
@@ -85,11 +94,36 @@ class Campaign:
     asks_for_approval: bool = False
     description: str = ""
     segment: ServiceCategory | None = None  # audience criterion: customers who subscribe to it
+    # SAFE-3, SAFE-4, AMB-8: the records are kept at least a year from this moment.
+    completed_at: datetime | None = None
 
     def moved(self, to: CampaignStatus) -> Campaign:
         if to not in NEXT[self.status]:
-            raise Conflict(f"a {self.status.value} campaign cannot become {to.value}")
+            raise Conflict(f"{_article(self.status.value)} {self.status.value} campaign cannot become {to.value}")
         return replace(self, status=to)
+
+    def completed(self, at: datetime) -> Campaign:
+        return replace(self.moved(CampaignStatus.COMPLETED), completed_at=at)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def record_problem(campaign: Campaign) -> str | None:
+    """SAFE-3: the campaign record describes the campaign, the CPNI it uses and what it offers."""
+    missing = [
+        what
+        for what, given in (
+            ("a description", campaign.description),
+            ("the CPNI used", campaign.cpni),
+            ("the products or services offered", campaign.offer),
+        )
+        if not given
+    ]
+    if not missing:
+        return None
+    return f"the campaign record needs {' and '.join(missing)} (SAFE-3, 47 CFR 64.2009(c))"
 
 
 def required_approval(campaign: Campaign) -> Approval:
@@ -132,7 +166,7 @@ def new_campaign(
     communications_related: bool,
     cpni: tuple[str, ...],
     recipients: tuple[Recipient, ...],
-    channel: str,
+    channel: CampaignChannel,
     owner: str,
     at: datetime,
     asks_for_approval: bool = False,
@@ -156,7 +190,7 @@ def new_campaign(
         communications_related,
         tuple(dict.fromkeys(cpni or ("services",))),
         tuple(dict.fromkeys(recipients or (Recipient.CARRIER,))),
-        channel,
+        parse_enum(CampaignChannel, channel, "campaign channel"),
         owner,
         at,
         asks_for_approval=asks_for_approval,

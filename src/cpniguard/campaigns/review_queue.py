@@ -19,7 +19,7 @@ from cpniguard.campaigns.model import Approval, Campaign, CampaignStatus, requir
 from cpniguard.campaigns.service import _audience, build_audience
 from cpniguard.clock import Clock
 from cpniguard.errors import Conflict, NotFound
-from cpniguard.ports import BatchOutcome, CampaignEvent, UnitOfWork
+from cpniguard.ports import AudienceSnapshot, BatchOutcome, CampaignEvent, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class CampaignRecord:
     audience_built_at: datetime | None
     audience_size: int | None
     disclosures: int
+    audience: AudienceSnapshot | None = None  # with the exclusions counted by reason
 
 
 def review_queue(uow: UnitOfWork) -> tuple[list[Reviewed], list[Reviewed]]:
@@ -56,21 +57,21 @@ def campaign_record(uow: UnitOfWork, campaign_id: uuid.UUID) -> CampaignRecord:
         campaign = uow.campaigns.get(campaign_id)
         if campaign is None:
             raise NotFound(f"unknown campaign: {campaign_id}")
-        built = uow.campaigns.audience_built(campaign.id)
-        size = len(uow.campaigns.audience(campaign.id)) if built else None
+        audience = uow.campaigns.audience_snapshot(campaign.id)
         return CampaignRecord(
             campaign,
             required_approval(campaign),
             uow.campaigns.events(campaign.id),
-            built[0] if built else None,
-            size,
+            audience.built_at if audience else None,
+            audience.included if audience else None,
             uow.campaigns.disclosure_count(campaign.id),
+            audience,
         )
 
 
 def count_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uuid.UUID) -> BatchOutcome:
     """Who the campaign would reach now and who is excluded, by reason: counted for a submitted
-    campaign, built and frozen for an approved or running one."""
+    campaign, built and frozen for an approved one (a running one's snapshot stays as it is)."""
     with uow:
         found = uow.campaigns.get(campaign_id)
     if found is not None and found.status in (CampaignStatus.APPROVED, CampaignStatus.RUNNING):

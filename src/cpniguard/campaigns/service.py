@@ -1,4 +1,5 @@
-"""Use cases of campaigns: create, submit, review, build the audience, export it.
+"""Use cases of campaigns: create, submit, review, build the audience, export it (completion,
+archiving and the records are in `closing` and `report`).
 
 Every transition is recorded (who, when, why) in the append-only campaign events and in the
 audit ledger. The audience is built by the batch gate in one set-based query, frozen, and
@@ -19,10 +20,12 @@ from cpniguard.campaigns.model import (
     OPT_IN_RECIPIENTS,
     Approval,
     Campaign,
+    CampaignChannel,
     CampaignStatus,
     Recipient,
     design_problem,
     new_campaign,
+    record_problem,
     required_approval,
     review_problem,
 )
@@ -96,7 +99,7 @@ class CampaignSpec:
     communications_related: bool = True
     cpni: tuple[str, ...] = ("services",)
     recipients: tuple[Recipient, ...] = (Recipient.CARRIER,)
-    channel: str = "email"
+    channel: CampaignChannel = CampaignChannel.EMAIL
     asks_for_approval: bool = False
     description: str = ""
     segment: ServiceCategory | None = None
@@ -131,17 +134,19 @@ def create_campaign(uow: UnitOfWork, clock: Clock, spec: CampaignSpec, by: str) 
 
 
 def submit_campaign(uow: UnitOfWork, clock: Clock, campaign_id: uuid.UUID, by: str) -> tuple[Campaign, Approval]:
-    """Submits for review; says which approval each customer needs, and refuses an unlawful design."""
+    """Submits for review; says which approval each customer needs. Refuses a record without its
+    SAFE-3 fields (description, CPNI used, offer) and an unlawful design."""
     now = clock.now()
     with uow:
         user = _user(uow, by)
         if not user.roles & MAKERS:
             raise Forbidden(f"{user.name} may not submit campaigns (marketing, cro, supervisor or admin)")
         campaign = _campaign(uow, campaign_id)
-        problem = design_problem(campaign)
-        if problem:
-            raise InvalidInput(f"unlawful design: {problem}")
         submitted = replace(campaign.moved(CampaignStatus.SUBMITTED), submitted_by=user.name)
+        if missing := record_problem(campaign):
+            raise InvalidInput(missing)
+        if problem := design_problem(campaign):
+            raise InvalidInput(f"unlawful design: {problem}")
         needed = required_approval(submitted)
         uow.campaigns.save(submitted)
         _record(uow, submitted, user, now, f"each customer needs {needed.value} approval")
@@ -169,15 +174,19 @@ def review_campaign(
 def build_audience(
     uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uuid.UUID, at: datetime | None = None
 ) -> BatchOutcome:
-    """The audience of an approved campaign by the batch gate, frozen as a snapshot."""
+    """The audience of an approved campaign by the batch gate, frozen as a snapshot with the
+    exclusions counted by reason. Built again before the first export, it replaces the snapshot;
+    once the campaign runs, the snapshot is the record of whom it was for and stays as it is."""
     now = clock.now()
     when = at or now
     with uow:
         campaign = _campaign(uow, campaign_id)
-        if campaign.status not in (CampaignStatus.APPROVED, CampaignStatus.RUNNING):
+        if campaign.status is CampaignStatus.RUNNING:
+            raise Conflict("the campaign is running: its frozen audience is the record of whom it reached (SAFE-3)")
+        if campaign.status is not CampaignStatus.APPROVED:
             raise Conflict(f"the campaign is {campaign.status.value}: only an approved campaign builds an audience")
         outcome = _audience(uow, campaign, when, None)
-        uow.campaigns.freeze_audience(campaign.id, outcome.allowed, now, when)
+        uow.campaigns.freeze_audience(campaign.id, outcome.allowed, outcome.denied, now, when)
         details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
         uow.audit.add(
             AuditEntry.of(
@@ -237,14 +246,17 @@ def export_row(campaign_id: str, row: ExportRow) -> list[str]:
     return [campaign_id, str(row.customer_id), row.name, row.language, row.contact]
 
 
-def _contact(customer: Customer, channel: str, at: datetime) -> str | None:
+CONTACT_KIND = {CampaignChannel.EMAIL: ContactKind.EMAIL, CampaignChannel.MAIL: ContactKind.POSTAL}
+
+
+def _contact(customer: Customer, channel: CampaignChannel, at: datetime) -> str | None:
     """Where a campaign on `channel` reaches the customer: the telephone number of a service
     (DEF-6), or an address on the account now (the 30-day tenure of DEF-5 guards disclosures
     and notices of changes, not offers)."""
-    if channel in ("phone", "sms"):
+    if channel not in CONTACT_KIND:  # phone or SMS
         numbers = customer.telephone_numbers_of_record(at)
         return numbers[0] if numbers else None
-    kind = ContactKind.POSTAL if channel == "mail" else ContactKind.EMAIL
+    kind = CONTACT_KIND[channel]
     found = [c for c in customer.contacts if c.kind is kind and c.on_account(at)]
     return found[0].value if found else None
 
@@ -305,53 +317,3 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
         )
         uow.commit()
     return Export(export_id, customers, removed, len(records), rows)
-
-
-REPORT_COLUMNS = (
-    "campaign",
-    "name",
-    "description",
-    "status",
-    "purpose",
-    "offer",
-    "offer_category",
-    "cpni_used",
-    "recipients",
-    "segment",
-    "owner",
-    "reviews",
-    "audience",
-    "disclosures",
-)
-
-
-def campaign_report(uow: UnitOfWork) -> list[dict[str, str]]:
-    """SAFE-3: each campaign with the CPNI it used, its offer, its reviews and its audience."""
-    rows = []
-    with uow:
-        for c in uow.campaigns.all():
-            reviews = [
-                f"{e.status} by {e.by} on {e.at.date().isoformat()}: {e.reason}"
-                for e in uow.campaigns.events(c.id)
-                if e.status in (CampaignStatus.APPROVED.value, CampaignStatus.REJECTED.value)
-            ]
-            built = uow.campaigns.audience_built(c.id)
-            rows.append(
-                {
-                    "campaign": str(c.id),
-                    "name": c.name,
-                    "description": c.description,
-                    "status": c.status.value,
-                    "purpose": c.purpose.value,
-                    "offer": c.offer,
-                    "offer_category": c.offer_category.value if c.offer_category else "",
-                    "cpni_used": ", ".join(c.cpni),
-                    "recipients": ", ".join(r.value for r in c.recipients),
-                    "segment": c.segment.value if c.segment else "",
-                    "owner": c.owner,
-                    "reviews": "; ".join(reviews),
-                    "audience": str(len(uow.campaigns.audience(c.id))) if built else "",
-                    "disclosures": str(uow.campaigns.disclosure_count(c.id)),
-                }
-            )
-    return rows

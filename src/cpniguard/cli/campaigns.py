@@ -10,14 +10,12 @@ import typer
 
 from cpniguard.access.model import User
 from cpniguard.access.web import set_staff_password
-from cpniguard.campaigns.model import Campaign, Recipient
+from cpniguard.campaigns.model import Campaign, CampaignChannel, Recipient
 from cpniguard.campaigns.service import (
     EXPORT_COLUMNS,
-    REPORT_COLUMNS,
     CampaignSpec,
     add_user,
     build_audience,
-    campaign_report,
     create_campaign,
     export_audience,
     export_row,
@@ -28,8 +26,7 @@ from cpniguard.cli.common import AT_OPTION, JSON_OPTION, emit, progress, state, 
 from cpniguard.cli.credentials import read_secret
 from cpniguard.customers.model import ServiceCategory, parse_enum
 from cpniguard.decisions.model import parse_purpose
-from cpniguard.delivery.report_pdf import table_pdf
-from cpniguard.errors import InvalidInput, NotFound
+from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_uuid
 from cpniguard.privacy_office.staff import grant_role
 from cpniguard.views import iso
@@ -40,7 +37,7 @@ campaigns = typer.Typer(no_args_is_help=True, help="Marketing campaigns: review 
 BY = typer.Option(..., "--by", help="The staff user acting (see `cpniguard users add`).")
 
 
-def _campaign_view(c: Campaign) -> dict[str, object]:
+def campaign_view(c: Campaign) -> dict[str, object]:
     return {
         "id": str(c.id),
         "name": c.name,
@@ -50,7 +47,7 @@ def _campaign_view(c: Campaign) -> dict[str, object]:
         "communications_related": c.communications_related,
         "cpni": list(c.cpni),
         "recipients": [r.value for r in c.recipients],
-        "channel": c.channel,
+        "channel": c.channel.value,
         "owner": c.owner,
         "status": c.status.value,
         "submitted_by": c.submitted_by,
@@ -58,10 +55,11 @@ def _campaign_view(c: Campaign) -> dict[str, object]:
         "description": c.description,
         "segment": c.segment.value if c.segment else None,
         "created_at": iso(c.created_at),
+        "completed_at": iso(c.completed_at),
     }
 
 
-def _id(text: str) -> uuid.UUID:
+def campaign_id_of(text: str) -> uuid.UUID:
     return parse_uuid(text, "campaign")
 
 
@@ -159,12 +157,12 @@ def create(
         not not_communications,
         tuple(cpni) or ("services",),
         tuple(parse_enum(Recipient, r, "recipient") for r in recipient) or (Recipient.CARRIER,),
-        channel,
+        parse_enum(CampaignChannel, channel, "channel"),
         asks_for_approval,
         description,
         parse_enum(ServiceCategory, segment, "service category") if segment else None,
     )
-    emit(_campaign_view(create_campaign(app.uow(), app.clock, spec, by)), as_json)
+    emit(campaign_view(create_campaign(app.uow(), app.clock, spec, by)), as_json)
 
 
 @campaigns.command("submit")
@@ -173,13 +171,15 @@ def submit(
 ) -> None:
     """Submit for review; prints the approval each customer needs. An unlawful design is refused."""
     app = state(ctx).app()
-    campaign, needed = submit_campaign(app.uow(), app.clock, _id(campaign_id), by)
-    emit({**_campaign_view(campaign), "customer_approval_needed": needed.value}, as_json)
+    campaign, needed = submit_campaign(app.uow(), app.clock, campaign_id_of(campaign_id), by)
+    emit({**campaign_view(campaign), "customer_approval_needed": needed.value}, as_json)
 
 
 def _review(ctx: typer.Context, campaign_id: str, by: str, reason: str, approve: bool, as_json: bool) -> None:
     app = state(ctx).app()
-    emit(_campaign_view(review_campaign(app.uow(), app.clock, _id(campaign_id), by, approve, reason)), as_json)
+    emit(
+        campaign_view(review_campaign(app.uow(), app.clock, campaign_id_of(campaign_id), by, approve, reason)), as_json
+    )
 
 
 @campaigns.command("approve")
@@ -217,7 +217,9 @@ def audience(
     st = state(ctx)
     app = st.app()
     with progress("deciding for every customer", None):  # an indeterminate bar: one SQL statement
-        outcome = build_audience(app.uow(), app.clock, st.actor(), _id(campaign_id), when(at, app) if at else None)
+        outcome = build_audience(
+            app.uow(), app.clock, st.actor(), campaign_id_of(campaign_id), when(at, app) if at else None
+        )
     emit({"campaign": campaign_id, "included": len(outcome.allowed), "excluded": outcome.denied}, as_json)
 
 
@@ -235,61 +237,10 @@ def export(
         raise InvalidInput(f"--out {out} is a folder")
     if not out.parent.is_dir():  # refused before the export records disclosures no file would hold
         raise InvalidInput(f"--out {out}: no folder {out.parent}")
-    done = export_audience(app.uow(), app.clock, st.actor(), _id(campaign_id))
+    done = export_audience(app.uow(), app.clock, st.actor(), campaign_id_of(campaign_id))
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(export_row(campaign_id, row) for row in done.rows)
     result = {"export": str(done.export_id), "customers": len(done.customers), "removed_since_build": done.removed}
     emit({**result, "disclosures": done.disclosures, "file": str(out)}, as_json)
-
-
-@campaigns.command("show")
-def show(ctx: typer.Context, campaign_id: str = typer.Argument(..., metavar="ID"), as_json: bool = JSON_OPTION) -> None:
-    """A campaign with its history of transitions."""
-    app = state(ctx).app()
-    with app.uow() as uow:
-        campaign = uow.campaigns.get(_id(campaign_id))
-        if campaign is None:
-            raise NotFound(f"unknown campaign: {campaign_id}")
-        events = uow.campaigns.events(campaign.id)
-        built = uow.campaigns.audience_built(campaign.id)
-        audience_size = len(uow.campaigns.audience(campaign.id)) if built else None
-        disclosed = uow.campaigns.disclosure_count(campaign.id)
-    history = [{"status": e.status, "by": e.by, "at": iso(e.at), "reason": e.reason} for e in events]
-    extra = {"history": history, "audience": audience_size, "disclosures": disclosed}
-    emit({**_campaign_view(campaign), **extra}, as_json)
-
-
-@campaigns.command("list")
-def list_command(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
-    """Every campaign."""
-    app = state(ctx).app()
-    with app.uow() as uow:
-        found = uow.campaigns.all()
-    emit([_campaign_view(c) for c in found], as_json)
-
-
-@campaigns.command("report")
-def report(
-    ctx: typer.Context,
-    csv_out: Path | None = typer.Option(None, "--csv", help="Write the report as CSV here."),
-    pdf_out: Path | None = typer.Option(None, "--pdf", help="Write the report as PDF here."),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """SAFE-3: every campaign with its CPNI used, offer, reviews, audience and disclosures."""
-    app = state(ctx).app()
-    for out in (csv_out, pdf_out):
-        if out is not None and not out.parent.is_dir():
-            raise InvalidInput(f"no such folder: {out.parent}")
-    rows = campaign_report(app.uow())
-    if csv_out is not None:
-        with csv_out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-    if pdf_out is not None:
-        columns = [c for c in REPORT_COLUMNS if c != "campaign"]
-        body = [[row[c] for c in columns] for row in rows]
-        pdf_out.write_bytes(table_pdf("CPNI marketing campaigns (SAFE-3)", app.clock.now(), columns, body))
-    emit(rows, as_json)

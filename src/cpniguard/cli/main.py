@@ -12,6 +12,7 @@ from cpniguard.cli import (
     admin,
     audit,
     breaches,
+    campaign_records,
     campaigns,
     certification,
     consent,
@@ -59,6 +60,12 @@ app.add_typer(credentials.alerts, name="alerts")
 app.add_typer(sessions.sessions, name="sessions")
 app.add_typer(campaigns.users, name="users")
 app.add_typer(campaigns.campaigns, name="campaigns")
+campaigns.campaigns.command("show")(campaign_records.show)
+campaigns.campaigns.command("list")(campaign_records.list_command)
+campaigns.campaigns.command("complete")(campaign_records.complete)
+campaigns.campaigns.command("archive")(campaign_records.archive)
+campaigns.campaigns.command("disclosures")(campaign_records.disclosures)
+campaigns.campaigns.command("report")(campaign_records.report)
 app.command("purge")(consent.purge_command)
 registry.customers.command("exemption")(sessions.exemption_command)
 app.add_typer(audit.audit, name="audit")

@@ -14,6 +14,7 @@ from cpniguard.ports import UnitOfWork
 
 KEPT_FOREVER = (
     "audit_entries",
+    "campaigns",
     "consent_events",
     "campaign_events",
     "disclosures",
@@ -26,7 +27,8 @@ KEPT_FOREVER = (
 
 def purge(uow: UnitOfWork, clock: Clock, actor: Actor, before: datetime) -> dict[str, int]:
     """Deletes working data (expired one-time codes, old authentication attempts, audience
-    snapshots of finished campaigns) older than `before`; refuses a `before` within the last year."""
+    snapshots of campaigns completed before `before`) older than `before`; refuses a `before`
+    within the last year, so a campaign's records outlive its completion by a year (SAFE-3, AMB-8)."""
     now = clock.now()
     earliest = start_of_day(add_years(eastern_date(now), -1))
     if before > earliest:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -11,14 +12,15 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from cpniguard.access.model import User
-from cpniguard.campaigns.model import Campaign, CampaignStatus, Recipient
+from cpniguard.campaigns.model import Campaign, CampaignChannel, CampaignStatus, Recipient
 from cpniguard.customers.model import ServiceCategory
 from cpniguard.db import tables as t
 from cpniguard.db.bulk import insert_columns
 from cpniguard.decisions.model import Purpose
-from cpniguard.ports import CampaignEvent, Disclosure
+from cpniguard.ports import AudienceSnapshot, CampaignEvent, Disclosure
 
 AUDIENCE_BATCH = 100_000
+LIFE_ORDER = {status.value: i for i, status in enumerate(CampaignStatus)}
 
 
 class SqlUserRepository:
@@ -54,7 +56,7 @@ def _campaign(r: Any) -> Campaign:
         r.communications_related,
         tuple(filter(None, r.cpni.split(","))),
         tuple(Recipient(x) for x in filter(None, r.recipients.split(","))),
-        r.channel,
+        CampaignChannel(r.channel),
         r.owner,
         r.created_at,
         CampaignStatus(r.status),
@@ -62,6 +64,7 @@ def _campaign(r: Any) -> Campaign:
         r.asks_for_approval,
         r.description,
         ServiceCategory(r.segment) if r.segment else None,
+        r.completed_at,
     )
 
 
@@ -75,7 +78,7 @@ def _row(c: Campaign) -> dict[str, Any]:
         "communications_related": c.communications_related,
         "cpni": ",".join(c.cpni),
         "recipients": ",".join(r.value for r in c.recipients),
-        "channel": c.channel,
+        "channel": c.channel.value,
         "owner": c.owner,
         "created_at": c.created_at,
         "status": c.status.value,
@@ -83,6 +86,7 @@ def _row(c: Campaign) -> dict[str, Any]:
         "asks_for_approval": c.asks_for_approval,
         "description": c.description,
         "segment": c.segment.value if c.segment else None,
+        "completed_at": c.completed_at,
     }
 
 
@@ -106,7 +110,9 @@ class SqlCampaignRepository:
         self._conn.execute(
             update(t.campaigns)
             .where(c.id == campaign.id)
-            .values(status=campaign.status.value, submitted_by=campaign.submitted_by)
+            .values(
+                status=campaign.status.value, submitted_by=campaign.submitted_by, completed_at=campaign.completed_at
+            )
         )
 
     def add_event(self, event: CampaignEvent) -> None:
@@ -114,19 +120,30 @@ class SqlCampaignRepository:
 
     def events(self, campaign_id: uuid.UUID) -> list[CampaignEvent]:
         c = t.campaign_events.c
-        rows = self._conn.execute(select(t.campaign_events).where(c.campaign_id == campaign_id).order_by(c.at, c.id))
-        return [CampaignEvent(r.campaign_id, r.status, r.by, r.at, r.reason) for r in rows]
+        rows = self._conn.execute(select(t.campaign_events).where(c.campaign_id == campaign_id))
+        events = [CampaignEvent(r.campaign_id, r.status, r.by, r.at, r.reason) for r in rows]
+        # Statuses only move forward in the enumeration's order, so it orders two transitions
+        # recorded in the same microsecond (a fixed clock, or a fast script).
+        return sorted(events, key=lambda e: (e.at, LIFE_ORDER.get(e.status, len(LIFE_ORDER))))
 
     def freeze_audience(
-        self, campaign_id: uuid.UUID, customers: Sequence[str], built_at: datetime, at: datetime
+        self,
+        campaign_id: uuid.UUID,
+        customers: Sequence[str],
+        excluded: Mapping[str, int],
+        built_at: datetime,
+        at: datetime,
     ) -> None:
         self._conn.execute(delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id == campaign_id))
         for i in range(0, len(customers), AUDIENCE_BATCH):  # COPY on PostgreSQL (bulk.py)
             chunk = [uuid.UUID(x) for x in customers[i : i + AUDIENCE_BATCH]]
             insert_columns(self._conn, t.campaign_audience, campaign_id=[campaign_id] * len(chunk), customer_id=chunk)
         c = t.campaigns.c
+        counts = json.dumps(dict(sorted(excluded.items())))
         self._conn.execute(
-            update(t.campaigns).where(c.id == campaign_id).values(audience_built_at=built_at, audience_for=at)
+            update(t.campaigns)
+            .where(c.id == campaign_id)
+            .values(audience_built_at=built_at, audience_for=at, audience_excluded=counts)
         )
 
     def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]:
@@ -138,6 +155,16 @@ class SqlCampaignRepository:
         r = self._conn.execute(select(c.audience_built_at, c.audience_for).where(c.id == campaign_id)).first()
         return (r.audience_built_at, r.audience_for) if r and r.audience_built_at else None
 
+    def audience_snapshot(self, campaign_id: uuid.UUID) -> AudienceSnapshot | None:
+        c, a = t.campaigns.c, t.campaign_audience.c
+        included = select(func.count()).where(a.campaign_id == campaign_id).scalar_subquery()
+        query = select(c.audience_built_at, c.audience_for, c.audience_excluded, included.label("included"))
+        r = self._conn.execute(query.where(c.id == campaign_id)).first()
+        if r is None or r.audience_built_at is None:
+            return None
+        excluded = {str(k): int(v) for k, v in json.loads(r.audience_excluded or "{}").items()}
+        return AudienceSnapshot(r.audience_built_at, r.audience_for, int(r.included), excluded)
+
     def add_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
         if disclosures:
             self._conn.execute(insert(t.disclosures), [{"id": uuid.uuid4(), **asdict(d)} for d in disclosures])
@@ -145,3 +172,12 @@ class SqlCampaignRepository:
     def disclosure_count(self, campaign_id: uuid.UUID) -> int:
         d = t.disclosures.c
         return int(self._conn.execute(select(func.count()).where(d.campaign_id == campaign_id)).scalar_one())
+
+    def disclosures(self, campaign_id: uuid.UUID) -> list[Disclosure]:
+        d = t.disclosures.c
+        rows = self._conn.execute(
+            select(t.disclosures).where(d.campaign_id == campaign_id).order_by(d.at, d.export_id, d.customer_id)
+        )
+        return [
+            Disclosure(r.campaign_id, r.customer_id, r.recipient, r.categories, r.at, r.by, r.export_id) for r in rows
+        ]

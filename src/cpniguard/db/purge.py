@@ -1,6 +1,12 @@
 """Purging working data past its use. Records the rules require to be kept are never purged
-here: campaign events, disclosures, deliveries, the consent and audit ledgers are append-only
-(database triggers), so they outlive their minimum periods (SAFE-3, SAFE-4, NOTICE-1, AMB-8).
+here: campaigns, campaign events, disclosures, deliveries, the consent and audit ledgers stay
+(the events, disclosures, deliveries and ledgers are append-only, by database triggers), so they
+outlive their minimum periods (SAFE-3, SAFE-4, NOTICE-1, AMB-8).
+
+A campaign's audience snapshot is the record of whom it was for: it is kept while the campaign
+is in effect and a year after it was completed (AMB-8), so only snapshots of campaigns
+completed before `before` (at least a year ago, `consent.retention`) are deleted; a campaign
+archived without completing never ran and its snapshot is kept.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from sqlalchemy import Connection, delete, select
 
 from cpniguard.db import tables as t
 
-FINISHED = ("completed", "archived", "rejected")
+FINISHED = ("completed", "archived")
 
 
 class SqlPurge:
@@ -23,7 +29,7 @@ class SqlPurge:
         codes = t.one_time_codes.c
         attempts = t.auth_attempts.c
         campaigns = t.campaigns.c
-        finished = select(campaigns.id).where(campaigns.status.in_(FINISHED), campaigns.created_at < before)
+        finished = select(campaigns.id).where(campaigns.status.in_(FINISHED), campaigns.completed_at < before)
         done = {
             "one_time_codes": self._conn.execute(delete(t.one_time_codes).where(codes.expires_at < before)),
             "auth_attempts": self._conn.execute(delete(t.auth_attempts).where(attempts.at < before)),

@@ -370,6 +370,9 @@ campaigns = Table(
     Column("asks_for_approval", Boolean, nullable=False, server_default=false()),
     Column("description", Text, nullable=False, server_default=""),
     Column("segment", String(40)),
+    # SAFE-3, AMB-8: the campaign's records are kept at least a year after this moment.
+    Column("completed_at", UTCDateTime),
+    Column("audience_excluded", Text),  # JSON: customers left out of the snapshot, by reason
 )
 
 # Every transition of a campaign, with who, when and why: append-only (SAFE-3, SAFE-4).
