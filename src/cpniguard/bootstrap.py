@@ -20,6 +20,7 @@ from cpniguard.auth.hashing import OWASP_MEMORY_KIB, OWASP_TIME_COST, Argon2Secr
 from cpniguard.auth.lockout import LockoutPolicy
 from cpniguard.auth.service import AuthSettings
 from cpniguard.clock import Clock, SystemClock
+from cpniguard.consent.notices import OptOutAddresses
 from cpniguard.db.engine import make_engine
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.delivery.folder import FolderSender
@@ -148,6 +149,14 @@ class App:
         s = self.settings
         parts = (s.carrier_name, s.carrier_address.replace("\\n", ", "), s.support_line)
         return "; ".join(part for part in parts if part)
+
+    @property
+    def opt_out_addresses(self) -> OptOutAddresses:
+        """Where opt-out notices tell customers to write (NOTICE-9): the marketing mailbox and the
+        letters' return address, on one line."""
+        s = self.settings
+        postal = ", ".join(line.strip() for line in s.return_address.replace("\\n", "\n").splitlines() if line.strip())
+        return OptOutAddresses(s.marketing_address, postal)
 
     @property
     def letterhead(self) -> Letterhead:

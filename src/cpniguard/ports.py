@@ -22,7 +22,7 @@ from cpniguard.customers.model import Contact, Customer, Language, Service, Serv
 from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.decisions.model import CustomerFacts
 from cpniguard.ids import CustomerId
-from cpniguard.notifications.model import Notice, Stop
+from cpniguard.notifications.model import Notice, NoticeEvent, Stop
 from cpniguard.privacy_office.certification_evidence import CertificationRecord, Signatory, YearEvidence
 from cpniguard.privacy_office.dashboard_counts import DashboardCounts
 from cpniguard.privacy_office.model import BrokerAction, Complaint, ComplaintCategory, TrainingRecord
@@ -112,6 +112,7 @@ class Envelope:
     language: str  # en | de
     attachment_name: str | None = None  # e.g. call detail sent to the address of record
     attachment: bytes | None = None
+    reply_to: str | None = None  # an email's Reply-To (NOTICE-8: opt-out notices are answered to marketing)
 
 
 class DeliveryFailed(Exception):
@@ -186,6 +187,10 @@ class OutboxRepository(Protocol):
     def record(self, worker: str, results: Sequence[DeliveryResult]) -> None: ...
     def notices(self, customer: uuid.UUID | None, limit: int) -> list[NoticeRecord]: ...
     def notice(self, notice_id: uuid.UUID) -> NoticeRecord | None: ...
+    def waiting(self, event: NoticeEvent, customers: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `customers` with a notice of `event` in the outbox not yet delivered nor failed."""
+        ...
+
     def counts(self) -> dict[str, int]: ...
 
 

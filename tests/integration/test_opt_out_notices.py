@@ -15,8 +15,9 @@ from cpniguard.consent.failures import record_opt_out_failure
 from cpniguard.consent.inbound import receive_mail
 from cpniguard.consent.model import Channel as ConsentChannel
 from cpniguard.consent.model import ConsentEventKind
-from cpniguard.consent.notices import notices_due, send_opt_out_notices
+from cpniguard.consent.notices import OptOutAddresses, notices_due, send_opt_out_notices
 from cpniguard.consent.service import record_event
+from cpniguard.customers.model import Language
 from cpniguard.decisions.model import Purpose, Request
 from cpniguard.decisions.service import check
 from cpniguard.notifications.model import Channel
@@ -25,6 +26,7 @@ from cpniguard.ports import DeliveryFailed, Envelope
 from tests.conftest import T0, a_customer
 
 TWO_YEARS_AGO = T0 - timedelta(days=730)
+ADDRESSES = OptOutAddresses("marketing@carrier.example", "Customer Care, PO Box 1, Springfield, IL 62701")
 
 
 class FakeSender:
@@ -58,7 +60,7 @@ def test_notice_6_an_email_notice_starts_the_waiting_period_when_it_is_delivered
     app: App, actor: Actor, clock: FixedClock
 ) -> None:
     customer = a_customer(app, actor, at=TWO_YEARS_AGO)
-    run = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    run = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id])
     assert run.queued == [str(customer.id)]
     assert _events(app, customer.id) == []  # queued is not sent
     email, letter = FakeSender(), FakeSender()
@@ -76,7 +78,7 @@ def test_notice_8_a_bounced_email_notice_starts_nothing_and_a_letter_goes_instea
     app: App, actor: Actor, clock: FixedClock
 ) -> None:
     customer = a_customer(app, actor, at=TWO_YEARS_AGO)
-    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id])
     email, letter = FakeSender(fail=True), FakeSender()
     deliver_due(app.uow, app.clock, _worker(email, letter))
     assert _events(app, customer.id) == [("opt-out-notice-bounced", "email")]
@@ -95,7 +97,7 @@ def test_notice_5_a_customer_without_an_email_or_postal_address_of_record_gets_n
     app: App, actor: Actor
 ) -> None:
     customer = a_customer(app, actor, emails=(), postal_addresses=(), at=TWO_YEARS_AGO)
-    run = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    run = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id])
     assert run.queued == [] and "no email or postal address of record" in run.skipped[str(customer.id)]
     with app.uow() as uow:
         assert uow.outbox.notices(customer.id, 10) == []
@@ -127,7 +129,7 @@ def test_notice_7_a_notice_two_years_old_is_due_again_and_sending_it_clears_the_
     )
     assert notices_due(app.uow(), T0) == [old.id]
     assert set(notices_due(app.uow(), T0, include_never=True)) == {old.id, never.id}
-    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [old.id])
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [old.id])
     deliver_due(app.uow, app.clock, _worker(FakeSender(), FakeSender()))
     assert notices_due(app.uow(), T0) == []
 
@@ -183,7 +185,7 @@ def test_notice_8_a_bounce_reported_after_delivery_cancels_the_waiting_period_an
     app: App, actor: Actor, clock: FixedClock
 ) -> None:
     customer = a_customer(app, actor, at=TWO_YEARS_AGO)
-    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), [customer.id])
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id])
     email, letter = FakeSender(), FakeSender()
     deliver_due(app.uow, app.clock, _worker(email, letter))
     [sent] = email.sent
@@ -202,3 +204,58 @@ def test_safe_5_and_cal_3_a_closure_day_on_file_moves_the_fcc_letter_task(app: A
     add_closure(app.uow(), app.clock, actor, date(2026, 11, 27), "executive order: federal offices closed")
     task = record_opt_out_failure(app.uow(), app.clock, actor, "email reply", "replies refused", date(2026, 11, 25))
     assert task.due_on == date(2026, 12, 4)
+
+
+def test_notice_2_a_run_repeated_before_the_worker_delivered_queues_no_second_notice(
+    app: App, actor: Actor, clock: FixedClock
+) -> None:
+    customer = a_customer(app, actor, at=TWO_YEARS_AGO)
+    other = a_customer(
+        app, actor, name="Other", telephone_numbers=("+12025550177",), emails=("other@example.com",), at=TWO_YEARS_AGO
+    )
+    assert send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id]).queued
+    again = send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id, other.id])
+    assert again.queued == [str(other.id)]
+    assert again.skipped == {str(customer.id): "an opt-out notice is already queued and not yet delivered"}
+    with app.uow() as uow:
+        assert len(uow.outbox.notices(customer.id, 10)) == 1
+    email = FakeSender()
+    deliver_due(app.uow, app.clock, _worker(email, FakeSender()))
+    assert sorted(e.recipient for e in email.sent) == ["ada@example.com", "other@example.com"]  # one each
+    clock.move_to(T0 + timedelta(days=800))  # delivered and due again (NOTICE-7): queued once more
+    assert send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id]).queued
+
+
+def test_notice_8_an_emailed_notice_is_answered_to_the_marketing_mailbox_and_its_letter_says_write_or_call(
+    app: App, actor: Actor
+) -> None:
+    customer = a_customer(app, actor, at=TWO_YEARS_AGO)
+    letterhead = Letterhead("Example Telecom", "1-800-555-0100")
+    send_opt_out_notices(app.uow(), app.clock, actor, letterhead, ADDRESSES, [customer.id])
+    email, letter = FakeSender(fail=True), FakeSender()
+    deliver_due(app.uow, app.clock, _worker(email, letter))
+    deliver_due(app.uow, app.clock, _worker(FakeSender(), letter))
+    with app.uow() as uow:
+        [record] = uow.outbox.notices(customer.id, 10)
+    emailed = record.notice
+    assert emailed.reply_to == "marketing@carrier.example"
+    assert "reply to this email with the words opt out" in emailed.body
+    assert "send an email saying opt out to marketing@carrier.example" in emailed.body
+    [mailed] = letter.sent
+    assert mailed.reply_to is None and "reply" not in mailed.body
+    assert "send an email with the words opt out to marketing@carrier.example" in mailed.body
+    assert "write to us at Customer Care, PO Box 1, Springfield, IL 62701, or call 1-800-555-0100" in mailed.body
+
+
+def test_notice_3_a_german_customer_with_no_email_gets_a_letter_that_names_every_way_to_opt_out(
+    app: App, actor: Actor
+) -> None:
+    customer = a_customer(app, actor, emails=(), language=Language.DE, at=TWO_YEARS_AGO)
+    send_opt_out_notices(app.uow(), app.clock, actor, Letterhead(), ADDRESSES, [customer.id])
+    letter = FakeSender()
+    deliver_due(app.uow, app.clock, _worker(FakeSender(), letter))
+    [mailed] = letter.sent
+    assert mailed.language == "de" and "Antworten" not in mailed.body
+    assert "E-Mail mit den Worten opt out an marketing@carrier.example" in mailed.body
+    assert "schreiben Sie uns an Customer Care, PO Box 1, Springfield, IL 62701" in mailed.body
+    assert "die Kundendienstnummer auf Ihrer Rechnung an" in mailed.body

@@ -32,7 +32,7 @@ class NoticeRunIn(Body):
 
 class NoticeRunOut(Out):
     queued: int
-    skipped: dict[str, str] = Field(description="Customer id: why no notice was queued")
+    skipped: dict[str, str] = Field(description="Customer id: why no notice was queued (one already waits, say)")
 
 
 class DueOut(Out):
@@ -57,13 +57,14 @@ def due_notices(app: AppDep, actor: Reader, at: str | None = None, include_never
 
 @router.post("/opt-out-notices")
 def send_notices(body: NoticeRunIn, app: AppDep, actor: Writer) -> NoticeRunOut:
-    """Queue individual opt-out notices (NOTICE-2): email of record with a letter as fallback, or a letter."""
+    """Queue individual opt-out notices (NOTICE-2): email of record with a letter as fallback, or a
+    letter; a customer whose notice is queued and not yet delivered is skipped."""
     chosen = (
         [CustomerId(c) for c in body.customers]
         if body.customers is not None
         else notices_due(app.uow(), app.clock.now(), body.include_never)
     )
-    run = send_opt_out_notices(app.uow(), app.clock, actor, app.letterhead, chosen)
+    run = send_opt_out_notices(app.uow(), app.clock, actor, app.letterhead, app.opt_out_addresses, chosen)
     return NoticeRunOut(queued=len(run.queued), skipped=run.skipped)
 
 

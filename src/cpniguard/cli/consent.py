@@ -152,13 +152,14 @@ def send_notices_command(
     include_never: bool = typer.Option(False, "--include-never", help="With --due: also those never sent one."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Queue individual opt-out notices (email of record, else a letter); the worker sends them."""
+    """Queue individual opt-out notices (email of record, else a letter); the worker sends them.
+    A customer whose notice is queued and not yet delivered is skipped."""
     st = state(ctx)
     app = st.app()
     if bool(customer) == due:
         raise InvalidInput("give --due or one or more --customer, not both")
     chosen = notices_due(app.uow(), app.clock.now(), include_never) if due else [parse_customer_id(c) for c in customer]
-    run = send_opt_out_notices(app.uow(), app.clock, st.actor(), app.letterhead, chosen)
+    run = send_opt_out_notices(app.uow(), app.clock, st.actor(), app.letterhead, app.opt_out_addresses, chosen)
     emit({"queued": len(run.queued), "skipped": run.skipped}, as_json)
 
 

@@ -50,13 +50,15 @@ def listen(
     host: str | None = typer.Option(None, "--host", help="Address to listen on; default CPNIGUARD_HOST."),
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Default CPNIGUARD_MAIL_LISTENER_PORT."),
 ) -> None:
-    """Take mail for the marketing address over SMTP until Ctrl-C; other recipients get 550."""
+    """Take mail for the marketing address and the notices' From address over SMTP until
+    Ctrl-C (a reply to a notice may go to either); other recipients get 550."""
     app = state(ctx).app()
     s = app.settings
     host, port = host or s.host, port or s.mail_listener_port
-    listener = SmtpListener(host, port, s.marketing_address, _handler(app, Actor.system("mail-listener")))
+    handle = _handler(app, Actor.system("mail-listener"))
+    listener = SmtpListener(host, port, s.marketing_address, handle, notices_from=s.mail_from)
     listener.start()
-    err.print(f"taking mail for {s.marketing_address} on {host}:{port}; Ctrl-C stops")
+    err.print(f"taking mail for {s.marketing_address} and {s.mail_from} on {host}:{port}; Ctrl-C stops")
     try:
         while True:
             time.sleep(3600)

@@ -22,6 +22,8 @@ from cpniguard.notifications.model import Channel, Notice, NoticeEvent, Stop
 from cpniguard.ports import ClaimedMessage, DeliveryResult, NoticeRecord
 
 LISTED = [c for c in t.outbox.c if c.name != "attachment"]
+UNDELIVERED = ("pending", "sending")
+WAITING_BATCH = 10_000
 
 
 def _route_text(route: Sequence[Stop]) -> str:
@@ -42,6 +44,8 @@ def _notice(r: Any, attachment: bytes | None = None) -> Notice:
         r.confidential,
         r.attachment_name,
         attachment,
+        r.letter_body,
+        r.reply_to,
     )
 
 
@@ -66,6 +70,8 @@ class SqlOutboxRepository:
             "confidential": notice.confidential,
             "attachment_name": notice.attachment_name,
             "attachment": notice.attachment,
+            "letter_body": notice.letter_body,
+            "reply_to": notice.reply_to,
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": notice.created_at,
@@ -131,6 +137,17 @@ class SqlOutboxRepository:
         if r is None:
             return None
         return NoticeRecord(_notice(r), r.channel, r.recipient, r.status, r.attempts, r.delivered_at, r.last_error)
+
+    def waiting(self, event: NoticeEvent, customers: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `customers` with a notice of `event` queued and not yet delivered nor failed."""
+        c = t.outbox.c
+        found: set[uuid.UUID] = set()
+        for i in range(0, len(customers), WAITING_BATCH):  # SQLite caps the parameters of a statement
+            chunk = customers[i : i + WAITING_BATCH]
+            one_of = t.one_of(self._conn, c.customer_id, chunk)
+            query = select(c.customer_id).where(c.event == event.value, c.status.in_(UNDELIVERED), one_of)
+            found.update(self._conn.execute(query.distinct()).scalars())
+        return found
 
     def counts(self) -> dict[str, int]:
         c = t.outbox.c

@@ -231,6 +231,8 @@ outbox = Table(
     Column("recipient", String(400), nullable=False),
     Column("subject", String(400), nullable=False),
     Column("body", Text, nullable=False),
+    Column("letter_body", Text),  # the text for a letter stop, when it differs from the email's
+    Column("reply_to", String(400)),  # where a reply to an email goes (NOTICE-8: the opt-out mailbox)
     Column("confidential", Boolean, nullable=False),  # a one-time code: never listed in full
     Column("attachment_name", String(200)),
     Column("attachment", LargeBinary),

@@ -1,14 +1,15 @@
 """Mail coming in to the marketing address (NOTICE-8, NOTICE-9): our own SMTP listener
-(aiosmtpd) or the marketing mailbox read over IMAP. Each message goes, as raw bytes, to a
-callback that handles it in its own unit of work; a message counts as taken only after it
-returned, so a failure leaves it with the sender (SMTP 451) or unseen in the mailbox (IMAP)."""
+(aiosmtpd), which also takes mail to the address notices are sent from, or the marketing
+mailbox read over IMAP. Each message goes, as raw bytes, to a callback that handles it in its
+own unit of work; a message counts as taken only after it returned, so a failure leaves it with
+the sender (SMTP 451) or unseen in the mailbox (IMAP)."""
 
 from __future__ import annotations
 
 import asyncio
 import imaplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -23,14 +24,14 @@ MESSAGE_LIMIT = 10 * 1024 * 1024  # an opt-out needs no attachments of any size
 
 
 class _MarketingHandler:
-    def __init__(self, address: str, handle: Handle) -> None:
-        self._address = address.lower()
+    def __init__(self, addresses: Iterable[str], handle: Handle) -> None:
+        self._addresses = frozenset(a.lower() for a in addresses if a)
         self._handle = handle
 
     async def handle_RCPT(  # aiosmtpd calls its hooks by these names
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        if address.lower() != self._address:
+        if address.lower() not in self._addresses:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
@@ -48,10 +49,14 @@ class _MarketingHandler:
 
 
 class SmtpListener:
-    """An SMTP server that takes mail for the marketing address only; anything else gets 550."""
+    """An SMTP server that takes mail for the marketing address and for the address notices are
+    sent from (`notices_from`: a customer's mail program may answer a notice there, ignoring its
+    Reply-To, and bounces come back there); anything else gets 550."""
 
-    def __init__(self, host: str, port: int, marketing_address: str, handle: Handle) -> None:
-        handler = _MarketingHandler(marketing_address, handle)
+    def __init__(
+        self, host: str, port: int, marketing_address: str, handle: Handle, notices_from: str | None = None
+    ) -> None:
+        handler = _MarketingHandler((marketing_address, notices_from or ""), handle)
         self._controller = Controller(handler, hostname=host, port=port, data_size_limit=MESSAGE_LIMIT)
 
     def start(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cpniguard.notifications.model import Channel
 from cpniguard.ports import ClaimedMessage, DeliveryResult, Envelope
 
 DELIVERED = "delivered"
@@ -37,10 +38,11 @@ def envelope(message: ClaimedMessage) -> Envelope:
         stop.channel.value,
         stop.recipient,
         notice.subject,
-        notice.body,
+        notice.body_for(stop.channel),
         notice.language,
         notice.attachment_name,
         notice.attachment,
+        notice.reply_to if stop.channel is Channel.EMAIL else None,
     )
 
 

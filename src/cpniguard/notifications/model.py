@@ -70,6 +70,11 @@ class Notice:
     confidential: bool = False  # carries a one-time code: listed without its body
     attachment_name: str | None = None
     attachment: bytes | None = None
+    letter_body: str | None = None  # the text on a letter stop, when it differs (an email can be answered)
+    reply_to: str | None = None  # where a reply to the email goes (NOTICE-8: the marketing mailbox)
+
+    def body_for(self, channel: Channel) -> str:
+        return self.letter_body if channel is Channel.LETTER and self.letter_body else self.body
 
 
 CHANGE_OF_CONTACT = {

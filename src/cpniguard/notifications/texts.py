@@ -71,10 +71,9 @@ OTHER = {
             "and the details on your bills. Unless you tell us not to, we, our affiliates that "
             "provide communications services and our agents will use your CPNI to offer you "
             "communications services that suit you. You may refuse, or withdraw your approval, at "
-            "any time and at no cost: reply to this message with the words opt out, or call "
-            "{support}, at any hour. Refusing does not change any service you have with us. We will "
-            "not use your CPNI this way until {days} days after this notice; your choice lasts "
-            "until you change it.",
+            "any time and at no cost: {steps} Refusing does not change any service you have with "
+            "us. We will not use your CPNI this way until {days} days after this notice; your "
+            "choice lasts until you change it.",
         ),
         NoticeEvent.OPT_OUT_RECORDED: (
             "We recorded your choice",
@@ -125,8 +124,7 @@ OTHER = {
             "auf Ihren Rechnungen. Wenn Sie nicht widersprechen, nutzen wir, unsere verbundenen "
             "Unternehmen für Kommunikationsdienste und unsere Beauftragten Ihre CPNI, um Ihnen "
             "passende Kommunikationsdienste anzubieten. Sie können jederzeit und kostenlos "
-            "widersprechen oder Ihre Zustimmung zurückziehen: Antworten Sie auf diese Nachricht mit "
-            "den Worten opt out oder rufen Sie rund um die Uhr {support} an. Ein Widerspruch ändert "
+            "widersprechen oder Ihre Zustimmung zurückziehen: {steps} Ein Widerspruch ändert "
             "keinen Ihrer Dienste. Wir nutzen Ihre CPNI so frühestens {days} Tage nach dieser "
             "Mitteilung; Ihre Wahl gilt, bis Sie sie ändern.",
         ),
@@ -157,6 +155,29 @@ OTHER = {
 }
 
 
+# NOTICE-3, NOTICE-8, NOTICE-9: the precise steps to opt out, for the channel the notice
+# travels by. An email can be answered directly (its Reply-To is the marketing mailbox); a
+# letter cannot, so it names the mailbox, the postal address and the number instead.
+OPT_OUT_STEPS = {
+    "en": {
+        "email": "reply to this email with the words opt out, or send an email saying opt out to "
+        "{marketing_address}; either works at any hour. You may also call {support}.",
+        "letter": "send an email with the words opt out to {marketing_address} (at any hour), write "
+        "to us at {postal_address}, or call {support}.",
+    },
+    "de": {
+        "email": "Antworten Sie auf diese E-Mail mit den Worten opt out oder schicken Sie eine "
+        "E-Mail mit diesen Worten an {marketing_address}; beides geht rund um die Uhr. Sie können "
+        "auch {support} anrufen.",
+        "letter": "Schicken Sie rund um die Uhr eine E-Mail mit den Worten opt out an "
+        "{marketing_address}, schreiben Sie uns an {postal_address} oder rufen Sie {support} an.",
+    },
+}
+OPT_OUT_DEFAULTS = {
+    "en": ("the email address on our website", "the address on your bill"),
+    "de": ("die E-Mail-Adresse auf unserer Website", "die Anschrift auf Ihrer Rechnung"),
+}
+
 DEFAULTS = {
     "en": ("Your telephone company", "the customer care number on your bill"),
     "de": ("Ihre Telefongesellschaft", "die Kundendienstnummer auf Ihrer Rechnung"),
@@ -174,7 +195,8 @@ def moment_text(at: datetime, language: str) -> str:
 def render(
     event: NoticeEvent, language: str, at: datetime, carrier: str, support: str, **extra: object
 ) -> tuple[str, str]:
-    """(subject, body) of a notice in the customer's language (English when it is neither)."""
+    """(subject, body) of a notice in the customer's language (English when it is neither). An
+    opt-out notice takes `channel` ("email" or "letter"), `marketing_address` and `postal_address`."""
     lang = language if language in CHANGE else "en"
     default_carrier, default_support = DEFAULTS[lang]
     values = {
@@ -186,5 +208,18 @@ def render(
     if event in WHAT[lang]:
         subject, body = CHANGE[lang]
         return subject, body.format(what=WHAT[lang][event], **values)
+    if event is NoticeEvent.OPT_OUT_NOTICE:
+        values["steps"] = _opt_out_steps(lang, values)
     subject, body = OTHER[lang][event]
     return subject, body.format(**values)
+
+
+def _opt_out_steps(lang: str, values: dict[str, object]) -> str:
+    """How to opt out, by `channel` (email or letter; email when not given)."""
+    mailbox, postal = OPT_OUT_DEFAULTS[lang]
+    steps = OPT_OUT_STEPS[lang]["letter" if values.get("channel") == "letter" else "email"]
+    return steps.format(
+        support=values["support"],
+        marketing_address=values.get("marketing_address") or mailbox,
+        postal_address=values.get("postal_address") or postal,
+    )
