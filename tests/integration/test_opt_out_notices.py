@@ -259,3 +259,14 @@ def test_notice_3_a_german_customer_with_no_email_gets_a_letter_that_names_every
     assert "E-Mail mit den Worten opt out an marketing@carrier.example" in mailed.body
     assert "schreiben Sie uns an Customer Care, PO Box 1, Springfield, IL 62701" in mailed.body
     assert "die Kundendienstnummer auf Ihrer Rechnung an" in mailed.body
+
+
+def test_safe_5_the_task_is_the_alert_staff_see_with_the_carrier_s_contact(app: App, actor: Actor) -> None:
+    contact = "Example Telecom; 1 Main St, Springfield, IL 62701; 1-800-555-0100"
+    task = record_opt_out_failure(
+        app.uow(), app.clock, actor, "email reply", "refused", date(2026, 11, 25), "", "Example Telecom", contact
+    )
+    with app.uow() as uow:
+        [alert] = uow.auth.alerts(None, 10)
+    assert str(alert.id) == task.id and task.letter.contact == contact
+    assert json.loads(alert.details)["contact"] == contact

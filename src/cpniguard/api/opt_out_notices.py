@@ -80,6 +80,7 @@ def opt_out_failure(body: FailureIn, app: AppDep, actor: Writer) -> dict[str, ob
         body.found_on,
         body.remedy,
         app.settings.carrier_name,
+        app.carrier_contact,
     )
     return {
         "task": task.id,

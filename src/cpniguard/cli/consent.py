@@ -177,7 +177,15 @@ def opt_out_failure_command(
     app = st.app()
     found_on = when(found, app).astimezone(EASTERN).date() if found else None
     task = record_opt_out_failure(
-        app.uow(), app.clock, st.actor(), mechanisms, problem, found_on, remedy, app.settings.carrier_name
+        app.uow(),
+        app.clock,
+        st.actor(),
+        mechanisms,
+        problem,
+        found_on,
+        remedy,
+        app.settings.carrier_name,
+        app.carrier_contact,
     )
     emit(
         {

@@ -7,6 +7,7 @@ from the command line, where they would land in shell history and the process li
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 from datetime import date
 
@@ -144,9 +145,19 @@ def alerts_list(
     limit: int = typer.Option(100, "--limit", min=1, max=10_000),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Alerts, newest first (pretexting-suspected after a lockout, AUTH-1)."""
+    """Alerts, newest first: pretexting-suspected after a lockout (AUTH-1), the SAFE-5 FCC letter task."""
     app = state(ctx).app()
     chosen = parse_customer_id(customer) if customer else None
     with app.uow() as uow:
         found = uow.auth.alerts(chosen, limit)
-    emit([alert_view(a) for a in found], as_json)
+    views = [alert_view(a) for a in found]
+    emit(views if as_json else [{**v, "details": _readable(v["details"])} for v in views], as_json)
+
+
+def _readable(details: str) -> object:
+    """An alert's details (JSON text, such as the SAFE-5 letter's fields) as fields to print."""
+    try:
+        parsed = json.loads(details)
+    except ValueError:
+        return details
+    return parsed if isinstance(parsed, dict) and parsed else details

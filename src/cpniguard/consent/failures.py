@@ -55,6 +55,8 @@ def record_opt_out_failure(
     carrier_name: str = "",
     contact: str = "",
 ) -> FccLetterTask:
+    """Creates the FCC letter task as an alert (`alerts list`), due on the fifth business day;
+    `carrier_name` and `contact` are the carrier's (App.carrier_contact), the rest is named."""
     now = clock.now()
     found = found_on or eastern_date(now)
     letter = FccLetter(
@@ -68,9 +70,10 @@ def record_opt_out_failure(
     )
     with uow:
         closures = set(uow.calendar.closures())  # CAL-3: days the Commission is closed
-        task = FccLetterTask(str(new_id()), found, add_business_days(found, BUSINESS_DAYS, closures), letter)
+        task_id = new_id()  # the task is the alert staff see: one id for both
+        task = FccLetterTask(str(task_id), found, add_business_days(found, BUSINESS_DAYS, closures), letter)
         details = json.dumps({"found_on": found.isoformat(), "due_on": task.due_on.isoformat(), **asdict(letter)})
-        uow.auth.add_alert(Alert(new_id(), None, TASK, now, details))
+        uow.auth.add_alert(Alert(task_id, None, TASK, now, details))
         uow.audit.add(
             AuditEntry.of(
                 "consent:opt-out-failure:recorded",
