@@ -175,3 +175,30 @@ def test_the_imap_mailbox_records_an_opt_out_and_marks_only_handled_mail_seen(
     assert evidence.startswith("email Message-ID <listener.1@mail.example.com> sha256 ")
     assert unseen(imap_server) == []
     assert ImapMailbox(imap_server).poll(handle) == PollRun()
+
+
+def test_mail_poll_once_reads_the_marketing_mailbox_and_records_the_opt_out(
+    cli: Cli,  # noqa: F811 - the fixture
+    imap_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = cli.json(
+        "customers", "add", "--name", "Ada Lovelace", "--phone", "+12025550123", "--email", "ada@example.com",
+        "--at", "2024-03-02",
+    )  # fmt: skip
+    conn = imap(imap_server)
+    conn.append("INBOX", None, None, bytes(an_opt_out()))
+    conn.logout()
+    waiting = len(unseen(imap_server))  # pymap's demo mailbox holds a few unseen messages of its own
+    monkeypatch.setenv("CPNIGUARD_IMAP_URL", imap_server)
+    assert cli.json("mail", "poll", "--once") == {"handled": waiting, "failed": 0}
+    history = cli.json("consent", "show", str(made["id"]))["history"]
+    [opt_out] = [e for e in history if e["event"] == "opt-out"]
+    assert opt_out["channel"] == "email" and opt_out["evidence"].startswith("email Message-ID <listener.1@")
+    assert cli.json("mail", "poll", "--once") == {"handled": 0, "failed": 0}
+    monkeypatch.setenv("CPNIGUARD_IMAP_URL", "pop3://mail.example.com")
+    code, out, err = cli("mail", "poll", "--once")
+    assert (code, out) == (2, "") and err.startswith("error: CPNIGUARD_IMAP_URL: IMAP URL must start with")
+    monkeypatch.setenv("CPNIGUARD_IMAP_URL", f"imap://u:p@127.0.0.1:{free_port()}/INBOX")
+    code, out, err = cli("mail", "poll", "--once")
+    assert (code, out) == (1, "") and err.startswith("error: IMAP: ConnectionRefusedError")
