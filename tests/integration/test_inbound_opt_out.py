@@ -11,6 +11,7 @@ from cpniguard.bootstrap import App
 from cpniguard.clock import FixedClock
 from cpniguard.consent.inbound import parse_inbound, receive_mail
 from cpniguard.consent.model import Channel, ConsentEventKind
+from cpniguard.consent.notices import send_opt_out_notices
 from cpniguard.consent.service import record_event
 from cpniguard.customers.model import ContactKind, Customer
 from cpniguard.customers.service import add_contact
@@ -79,11 +80,29 @@ def test_the_same_message_handled_twice_is_recorded_once(app: App, actor: Actor)
     assert len(opt_outs(app, customer)) == 1
 
 
-def test_any_reply_to_one_of_our_notices_counts_as_an_opt_out(app: App, actor: Actor) -> None:
+def test_notice_8_any_reply_to_one_of_our_opt_out_notices_counts_as_an_opt_out(app: App, actor: Actor) -> None:
     customer = customer_of_two_years(app, actor)
-    raw = a_mail("ada@example.com", "Re: Your choices", "Thanks, got it.", In_Reply_To="<9f1c2e.0@cpniguard>")
+    send_opt_out_notices(app.uow(), app.clock, actor, app.letterhead, app.opt_out_addresses, [customer.id])
+    [notice] = queued(app, NoticeEvent.OPT_OUT_NOTICE)
+    ours = f"<{notice.notice.id}.0@cpniguard>"  # delivery/smtp.py's Message-ID of its first stop
+    raw = a_mail("ada@example.com", "Re: Your choices", "Thanks, got it.", In_Reply_To=ours)
     assert receive_mail(app.uow(), app.clock, MAILBOX, raw, app.letterhead).kind == "recorded"
     assert len(opt_outs(app, customer)) == 1
+    assert not may_market(app, actor, customer)
+
+
+def test_a_reply_to_an_account_change_notice_is_an_opt_out_only_when_it_says_so(app: App, actor: Actor) -> None:
+    customer = customer_of_two_years(app, actor)
+    add_contact(app.uow(), app.clock, actor, customer.id, ContactKind.EMAIL, "ada.new@example.com")
+    [change] = queued(app, NoticeEvent.EMAIL_CHANGED)
+    ours = f"<{change.notice.id}.0@cpniguard>"
+    question = a_mail("ada@example.com", "Re: Your account", "Was this you? I did not change it.", In_Reply_To=ours)
+    assert receive_mail(app.uow(), app.clock, MAILBOX, question, app.letterhead).kind == "ignored"
+    assert opt_outs(app, customer) == [] and may_market(app, actor, customer)
+    unknown = a_mail("ada@example.com", "Re: hello", "Thanks.", In_Reply_To="<9f1c2e.0@cpniguard>")
+    assert receive_mail(app.uow(), app.clock, MAILBOX, unknown, app.letterhead).kind == "ignored"
+    objection = a_mail("ada@example.com", "Re: Your account", "Stop using my data for offers.", In_Reply_To=ours)
+    assert receive_mail(app.uow(), app.clock, MAILBOX, objection, app.letterhead).kind == "recorded"
     assert not may_market(app, actor, customer)
 
 

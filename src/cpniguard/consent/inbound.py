@@ -39,7 +39,6 @@ OBJECTION = re.compile(r"\b(opt[\s-]?out|stop|unsubscribe|remove)\b", re.IGNOREC
 OBJECTION_DE = re.compile(r"\b(widerspruch|widerspreche\w*|abmelden|keine\s+werbung)\b", re.IGNORECASE)
 FIRST_LINES = 5  # a request is written at the top; quoted text and signatures further down do not count
 OUR_NOTICE = re.compile(r"<([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d+)@cpniguard>")
-OUR_MESSAGE_ID = re.compile(r"<[^<>\s@]+@cpniguard>")  # delivery/smtp.py `message_id`
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
 BODY_LIMIT = 20_000
 
@@ -106,17 +105,28 @@ def _opening(mail: InboundMail) -> str:
     return "\n".join([mail.subject, *lines[:FIRST_LINES]])
 
 
-def replies_to_our_notice(mail: InboundMail) -> bool:
-    return any(OUR_MESSAGE_ID.fullmatch(ref) for ref in mail.replies_to)
+def notices_replied_to(mail: InboundMail) -> list[uuid.UUID]:
+    """The ids of our notices this mail answers (delivery/smtp.py writes them in Message-ID)."""
+    found = (OUR_NOTICE.fullmatch(ref) for ref in mail.replies_to)
+    return list(dict.fromkeys(uuid.UUID(m.group(1)) for m in found if m))
 
 
-def asks_to_opt_out(mail: InboundMail) -> bool:
+def asks_to_opt_out(mail: InboundMail, answers_an_opt_out_notice: bool = False) -> bool:
     """An objection in the subject or first lines, in English or German, or any reply to one of
-    our notices: NOTICE-8 lets customers opt out by replying, whatever they write."""
+    our opt-out notices: NOTICE-8 lets customers opt out by replying to it, whatever they write.
+    A reply to another notice (an account change, a breach) is an objection only in its words."""
     if mail.automatic or not mail.sender:
         return False
     opening = _opening(mail)
-    return replies_to_our_notice(mail) or bool(OBJECTION.search(opening) or OBJECTION_DE.search(opening))
+    return answers_an_opt_out_notice or bool(OBJECTION.search(opening) or OBJECTION_DE.search(opening))
+
+
+def _answers_an_opt_out_notice(uow: UnitOfWork, mail: InboundMail) -> bool:
+    for notice_id in notices_replied_to(mail):
+        record = uow.outbox.notice(notice_id)
+        if record is not None and record.notice.event is notices.NoticeEvent.OPT_OUT_NOTICE:
+            return True
+    return False
 
 
 def bounced_notices(raw: bytes) -> list[tuple[uuid.UUID, int]]:
@@ -137,7 +147,7 @@ def receive_mail(uow: UnitOfWork, clock: Clock, actor: Actor, raw: bytes, letter
         if bounces := bounced_notices(raw):
             bounced = [_notice_bounced(uow, actor, now, notice, step, letterhead) for notice, step in bounces]
             outcome = InboundOutcome(BOUNCE_RECORDED, tuple(c for c in bounced if c), mail.message_id)
-        elif not asks_to_opt_out(mail):
+        elif not asks_to_opt_out(mail, _answers_an_opt_out_notice(uow, mail)):
             outcome = InboundOutcome(IGNORED, message_id=mail.message_id)
         elif customers := _senders_of_record(uow, mail, now):
             for customer in customers:
