@@ -43,7 +43,9 @@ def _approved_campaign(app: App) -> uuid.UUID:
     for name, role in (("Bench Marketing", "marketing"), ("Bench CRO", "cro")):  # SAFE-2: trained first
         record_training(app.uow(), app.clock, ACTOR, name, "CPNI basics", today, add_years(today, 1))
         add_user(app.uow(), app.clock, ACTOR, name, frozenset({role}))
-    spec = CampaignSpec("Bench offer", Purpose.MARKETING_COMMUNICATIONS, "Fiber 1G")
+    spec = CampaignSpec(
+        "Bench offer", Purpose.MARKETING_COMMUNICATIONS, "Fiber 1G", description="Fiber upgrade for current customers"
+    )
     campaign = create_campaign(app.uow(), app.clock, spec, "Bench Marketing")
     submit_campaign(app.uow(), app.clock, campaign.id, "Bench Marketing")
     return review_campaign(app.uow(), app.clock, campaign.id, "Bench CRO", True, "benchmark").id

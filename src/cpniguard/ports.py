@@ -97,7 +97,9 @@ class AuditRepository(Protocol):
     def last_checkpoint(self) -> Checkpoint | None: ...
     def head(self) -> tuple[int, str]: ...
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
-    def find(self, customer: uuid.UUID | None, action: str | None, limit: int) -> list[AuditEntry]: ...
+    def find(
+        self, customer: uuid.UUID | None, action: str | None, limit: int, before: int | None = None
+    ) -> list[AuditEntry]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -434,9 +436,16 @@ class EvidenceReader(Protocol):
         ...
 
     def ledger(
-        self, customer: uuid.UUID | None, action: str | None, since: datetime, until: datetime, limit: int
+        self,
+        customer: uuid.UUID | None,
+        action: str | None,
+        since: datetime,
+        until: datetime,
+        limit: int,
+        before: int | None = None,
     ) -> list[AuditEntry]:
-        """Ledger entries made in [since, until), newest first, by customer and action prefix."""
+        """Ledger entries made in [since, until), newest first, by customer and action prefix;
+        only those before the entry `before` (a seq) when it is given."""
         ...
 
 

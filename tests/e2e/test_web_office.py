@@ -3,6 +3,7 @@ campaign review, breaches, the audit ledger and the dashboard, with their refusa
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import timedelta
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from cpniguard.access.web import set_staff_password
 from cpniguard.actors import Actor
 from cpniguard.api.app import create_app
+from cpniguard.audit.model import AuditEntry
 from cpniguard.auth.model import CredentialKind
 from cpniguard.auth.service import verify_credential
 from cpniguard.bootstrap import App
@@ -24,6 +26,7 @@ from cpniguard.consent.failures import record_opt_out_failure
 from cpniguard.consent.model import Channel, ConsentEventKind
 from cpniguard.consent.service import record_event
 from cpniguard.decisions.model import Purpose
+from cpniguard.privacy_office.dashboard import SEARCH_LIMIT
 from cpniguard.privacy_office.staff import record_training
 from tests.conftest import T0, a_customer
 
@@ -252,6 +255,31 @@ def test_the_audit_search_refuses_a_bad_customer_id_or_range_with_422(
     auditor = signed_in(app, actor, "aud", "auditor")
     refused = auditor.get("/console/audit", params=params)
     assert refused.status_code == 422 and reason in refused.text
+
+
+SEQ_CELL = re.compile(r"<tr><td>(\d+)</td>")
+
+
+def test_the_audit_page_pages_through_the_ledger_with_older_entries_links(app: App, actor: Actor) -> None:
+    with app.uow() as uow:
+        for n in range(SEARCH_LIMIT + 30):
+            uow.audit.add(AuditEntry.of("tests:paging:entry", actor, app.clock.now(), reason=f"n{n}"))
+        uow.commit()
+    auditor = signed_in(app, actor, "aud", "auditor")
+    first = auditor.get("/console/audit", params={"action": "tests:paging"})
+    seqs = [int(s) for s in SEQ_CELL.findall(first.text)]
+    assert len(seqs) == SEARCH_LIMIT and seqs == sorted(seqs, reverse=True)
+    older = re.search(r'id="older" href="([^"]+)"', first.text)
+    assert older is not None
+    second = auditor.get(html.unescape(older.group(1)))
+    rest = [int(s) for s in SEQ_CELL.findall(second.text)]
+    assert len(rest) == 30 and max(rest) < min(seqs) and 'id="older"' not in second.text
+    in_range = auditor.get(
+        "/console/audit", params={"action": "tests:paging", "first": "2026-01-01", "before": min(seqs)}
+    )
+    assert [int(s) for s in SEQ_CELL.findall(in_range.text)] == rest
+    refused = auditor.get("/console/audit", params={"before": "12; drop"})
+    assert refused.status_code == 422 and "entry number" in refused.text
 
 
 def test_the_dashboard_draws_rates_failures_and_notices_as_svg_and_lists_the_deadlines_coming_up(

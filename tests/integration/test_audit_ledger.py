@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from cpniguard.actors import Actor
+from cpniguard.audit.model import AuditEntry, entry_hash
 from cpniguard.audit.service import checkpoint, verify
 from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.breaches.clocks import RuleVersion
@@ -43,6 +44,36 @@ def test_every_decision_is_in_the_ledger_and_the_ledger_verifies(app: App, actor
             select(func.count()).where(t.audit_entries.c.action == "decisions:cpni-use:allowed")
         ).scalar_one()
     assert decided == 12
+
+
+AWKWARD = ['Müller\'s "quote" \\ back', "emoji 📞 and 中文", "line\nbreak\ttab", "", "x" * 5000, "'; DROP TABLE x; --"]
+
+
+def test_entries_with_any_text_hash_the_same_in_the_database_as_in_python(app: App, actor: Actor) -> None:
+    """PostgreSQL links entries in `cpniguard_audit_append` (migration 0009), SQLite in Python;
+    verifying re-hashes every stored entry in Python, so both must hash the very same text."""
+    customer = a_customer(app, actor)
+    with app.uow() as uow:
+        for i, text_ in enumerate(AWKWARD):
+            who = customer.id if i % 2 else None
+            uow.audit.add(AuditEntry.of("tests:odd:text", actor, app.clock.now(), who, reason=text_, basis=text_[:200]))
+        uow.commit()
+    result = verify(app.uow(), app.verifier)
+    assert result.ok, result.problem
+    with app.uow() as uow:
+        stored = uow.audit.find(None, "tests:odd:text", 10)
+    assert sorted(e.reason for e in stored) == sorted(AWKWARD)
+    assert all(e.hash == entry_hash(e) for e in stored)
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x1fb"])
+def test_a_field_with_a_nul_or_the_separator_is_refused_and_nothing_is_stored(app: App, actor: Actor, bad: str) -> None:
+    before = verify(app.uow(), app.verifier).entries
+    with app.uow() as uow:
+        uow.audit.add(AuditEntry.of("tests:odd:text", actor, app.clock.now(), reason=bad))
+        with pytest.raises(ValueError, match="NUL or U\\+001F"):
+            uow.commit()
+    assert verify(app.uow(), app.verifier).entries == before
 
 
 def test_checkpoints_are_signed_at_intervals_and_on_demand(app: App, actor: Actor) -> None:
@@ -206,13 +237,13 @@ def test_the_database_refuses_to_change_the_append_only_ledgers(app: App, actor:
 
 def test_upgrading_twice_is_harmless_and_ends_at_head(app: App) -> None:
     upgrade(app.engine)
-    assert current_revision(app.engine) == head_revision(app.engine) == "0007"
+    assert current_revision(app.engine) == head_revision(app.engine) == "0009"
 
 
 def test_the_newest_migration_goes_down_and_up_again(app: App) -> None:
-    command.downgrade(alembic_config(app.engine), "0006")
-    assert current_revision(app.engine) == "0006"
-    assert upgrade(app.engine) == "0007"
+    command.downgrade(alembic_config(app.engine), "0008")
+    assert current_revision(app.engine) == "0008"
+    assert upgrade(app.engine) == "0009"
 
 
 def test_breach_6_the_timeline_of_a_breach_is_append_only(app: App, actor: Actor) -> None:

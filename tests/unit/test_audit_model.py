@@ -13,6 +13,7 @@ import pytest
 from cpniguard.actors import Actor
 from cpniguard.audit.model import (
     GENESIS_HASH,
+    PAYLOAD_FIELDS,
     AuditEntry,
     ChainRow,
     Run,
@@ -21,6 +22,7 @@ from cpniguard.audit.model import (
     join_runs,
     link,
     stamp,
+    unlinked_columns,
     verify_stream,
 )
 
@@ -116,6 +118,19 @@ def test_a_naive_instant_is_refused() -> None:
 def test_a_field_holding_a_nul_or_the_separator_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="NUL or U\\+001F"):
         link([replace(made(1)[0], reason=text)], 0, GENESIS_HASH)
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\x1fb"])
+def test_a_field_holding_a_nul_or_the_separator_is_refused_for_linking_in_the_store(text: str) -> None:
+    with pytest.raises(ValueError, match="NUL or U\\+001F"):
+        unlinked_columns([made(1)[0], replace(made(1)[0], actor=text)])
+
+
+def test_unlinked_columns_are_the_fields_between_seq_and_prev_hash_one_list_per_field() -> None:
+    entries = made(2)
+    columns = unlinked_columns(entries)
+    assert len(columns) == len(PAYLOAD_FIELDS) - 2
+    assert columns[0] == [e.id for e in entries] and columns[-1] == [e.details for e in entries]
 
 
 def rows(stored: list[AuditEntry]) -> list[ChainRow]:

@@ -143,6 +143,16 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(entry.payload().encode()).hexdigest()
 
 
+def unlinked_columns(entries: Sequence[AuditEntry]) -> list[list[str | None]]:
+    """The fields between seq and prev_hash of entries not yet linked, one list per field, for a
+    store that links them itself (PostgreSQL's `cpniguard_audit_append`, which must hash what
+    `link` hashes). Refused as `link` refuses: a NUL or a separator in any field."""
+    for e in entries:
+        if any("\x00" in f or SEPARATOR in f for f in _fields(e) if f):
+            raise ValueError(f"audit entry {e.action!r} holds a NUL or U+001F character")
+    return [list(column) for column in zip(*(_fields(e) for e in entries), strict=True)]
+
+
 def link(entries: Iterable[AuditEntry], after_seq: int, after_hash: str) -> list[StoredEntry]:
     """Numbers and hashes new entries onto the head (after_seq, after_hash), as stored rows."""
     linked: list[StoredEntry] = []

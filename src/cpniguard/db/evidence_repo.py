@@ -198,12 +198,21 @@ class SqlEvidenceReader:
         return tuple(_task(r.raised_at, r.details) for r in self._conn.execute(query))
 
     def ledger(
-        self, customer: uuid.UUID | None, action: str | None, since: datetime, until: datetime, limit: int
+        self,
+        customer: uuid.UUID | None,
+        action: str | None,
+        since: datetime,
+        until: datetime,
+        limit: int,
+        before: int | None = None,
     ) -> list[AuditEntry]:
-        """The newest entries in [since, until) first; the stretch is found by `seq`, as for a year."""
+        """The newest entries in [since, until) first; the stretch is found by `seq`, as for a year;
+        `before` (a seq) starts the page below it (keyset paging)."""
         e = t.audit_entries.c
         first = self._first_seq(e.seq, e.at, stamp(since - ORDER_SLACK))
         after = self._first_seq(e.seq, e.at, stamp(until + ORDER_SLACK))
+        if before is not None:
+            after = min(after, before)
         query = select(t.audit_entries).where(e.seq >= first, e.seq < after, e.at >= stamp(since), e.at < stamp(until))
         if customer is not None:
             query = query.where(e.customer_id == str(customer))

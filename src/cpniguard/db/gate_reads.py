@@ -1,11 +1,11 @@
 """What the gate reads for a group of checks: each customer's facts and consent state.
 
-On PostgreSQL the reads, and the audit head's row lock that the group's ledger entries will
-need at commit, go to the server together in one round trip (psycopg's pipeline mode), with the
-transaction's BEGIN. Sent one by one they were four round trips, and under load each cost the
-writer thread a wait of its own for the server and for the interpreter lock: measured under
-wrk, the reads took 1.9 ms of a 2.6 ms group transaction. SQLite answers in process, so there
-they are plain queries.
+On PostgreSQL the reads go to the server together in one round trip (psycopg's pipeline mode),
+with the transaction's BEGIN. Sent one by one they were several round trips, and under load each
+cost the writer thread a wait of its own for the server and for the interpreter lock: measured
+under wrk, the reads took 1.9 ms of a 2.6 ms group transaction. They take no lock: the ledger's
+head is locked only by the append at commit (migration 0009). SQLite answers in process, so
+there they are plain queries.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
 
 from cpniguard.consent.model import ConsentState
-from cpniguard.db.audit_repo import HEAD_ID, SqlAuditRepository
 from cpniguard.db.consent_repo import STATE_FIELDS, SqlConsentRepository, state_from_row
 from cpniguard.db.customer_repo import SqlCustomerRepository, facts_from_rows
 from cpniguard.errors import StorageUnavailable
@@ -35,7 +34,6 @@ FACTS_SQL = (
     " WHERE c.id = ANY(%(ids)s)"
 )
 STATES_SQL = f"SELECT customer_id, {', '.join(STATE_FIELDS)} FROM consent_state WHERE customer_id = ANY(%(ids)s)"
-HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE id = %(id)s FOR UPDATE"
 
 
 class SqlGateReads:
@@ -44,12 +42,10 @@ class SqlGateReads:
         conn: Connection,
         customers: SqlCustomerRepository,
         consent: SqlConsentRepository,
-        audit: SqlAuditRepository,
     ) -> None:
         self._conn = conn
         self._customers = customers
         self._consent = consent
-        self._audit = audit
 
     def load(self, moments: Mapping[datetime, Sequence[CustomerId]]) -> GateInputs:
         if self._conn.dialect.name == "postgresql" and psycopg.Pipeline.is_supported():
@@ -74,14 +70,10 @@ class SqlGateReads:
                     at: _query(driver, FACTS_SQL, {"at": _naive(at), "ids": ids}) for at, ids in moments.items()
                 }
                 states_cursor = _query(driver, STATES_SQL, {"ids": everyone})
-                head_cursor = _query(driver, HEAD_SQL, {"id": HEAD_ID})
                 facts = {at: facts_from_rows(cursor.fetchall()) for at, cursor in facts_cursors.items()}
                 states = {CustomerId(r.customer_id): state_from_row(_aware(r)) for r in states_cursor.fetchall()}
-                head = head_cursor.fetchone()
         except psycopg.Error as exc:
             raise StorageUnavailable(f"consent state unavailable: {str(exc).strip().splitlines()[0]}") from None
-        if head is not None:
-            self._audit.hold_head(int(head.seq), str(head.hash))
         return GateInputs(facts, states)
 
 

@@ -93,7 +93,7 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn)
         self.evidence = SqlEvidenceReader(conn)
         self.web = SqlWebRepository(conn)
-        self.gate = SqlGateReads(conn, self.customers, self.consent, self.audit)
+        self.gate = SqlGateReads(conn, self.customers, self.consent)
         return self
 
     @property

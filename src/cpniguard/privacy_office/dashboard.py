@@ -163,13 +163,15 @@ def search_ledger(
     first: date | None,
     last: date | None,
     limit: int = SEARCH_LIMIT,
+    before: int | None = None,
 ) -> list[AuditEntry]:
-    """The newest entries first, made on the Eastern-time days `first` to `last` (inclusive)."""
+    """The newest entries first, made on the Eastern-time days `first` to `last` (inclusive);
+    `before` (an entry's seq) gives the next page, older than that entry."""
     if first and last and last < first:
         raise InvalidInput("the end of the date range lies before its start")
     with uow:
         if first is None and last is None:
-            return uow.audit.find(customer, action, limit)
+            return uow.audit.find(customer, action, limit, before)
         since = start_of_day(first or EARLIEST)
         until = start_of_day(add_days(last or LATEST, 1))
-        return uow.evidence.ledger(customer, action, since, until, limit)
+        return uow.evidence.ledger(customer, action, since, until, limit, before)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from cpniguard.audit.service import verify
 from cpniguard.errors import DomainError, InvalidInput
-from cpniguard.privacy_office.dashboard import Dashboard, dashboard, ledger_state, search_ledger
+from cpniguard.privacy_office.dashboard import SEARCH_LIMIT, Dashboard, dashboard, ledger_state, search_ledger
 from cpniguard.web.office_charts import Series, bar_chart, line_chart
 from cpniguard.web.pages import Page, staff_page
 
@@ -35,9 +35,20 @@ def _date(text: str, what: str) -> date | None:
         raise InvalidInput(f"{what} is not a date (YYYY-MM-DD)") from None
 
 
+def _before(text: str) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or len(text.strip()) > 19:
+        raise InvalidInput(f"a page starts below an entry number: {text.strip()[:40]!r} is not one")
+    return int(text.strip())
+
+
 @router.get("/console/audit", name=AUDIT)
-def audit(page: StaffPage, action: str = "", customer: str = "", first: str = "", last: str = "") -> HTMLResponse:
-    """Query parameters carry no CPNI: an action tag, a customer's id and two dates."""
+def audit(
+    page: StaffPage, action: str = "", customer: str = "", first: str = "", last: str = "", before: str = ""
+) -> HTMLResponse:
+    """Query parameters carry no CPNI: an action tag, a customer's id, two dates and the entry
+    number the page starts below (keyset paging: `SEARCH_LIMIT` entries a page)."""
     page.require(AUDIT)
     query = {"action": action, "customer": customer, "first": first, "last": last}
     try:
@@ -47,10 +58,15 @@ def audit(page: StaffPage, action: str = "", customer: str = "", first: str = ""
             action.strip() or None,
             _date(first, "the start of the range"),
             _date(last, "the end of the range"),
+            before=_before(before),
         )
     except DomainError as exc:
         return page.refuse("office/audit.html", exc, query=query, entries=[], state=ledger_state(page.app.uow()))
-    return page.render("office/audit.html", query=query, entries=entries, state=ledger_state(page.app.uow()))
+    older = entries[-1].seq if len(entries) == SEARCH_LIMIT else None
+    return page.render(
+        "office/audit.html", query=query, entries=entries, state=ledger_state(page.app.uow()), older=older,
+        paged=bool(before.strip()),
+    )  # fmt: skip
 
 
 @router.post("/console/audit/verify", name=AUDIT)
