@@ -16,7 +16,7 @@ from datetime import datetime
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.campaigns.model import Approval, Campaign, CampaignStatus, required_approval
-from cpniguard.campaigns.service import _audience, build_audience
+from cpniguard.campaigns.service import audience_at, build_audience
 from cpniguard.clock import Clock
 from cpniguard.errors import Conflict, NotFound
 from cpniguard.ports import AudienceSnapshot, BatchOutcome, CampaignEvent, UnitOfWork
@@ -83,7 +83,7 @@ def count_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uui
             raise NotFound(f"unknown campaign: {campaign_id}")
         if campaign.status is not CampaignStatus.SUBMITTED:
             raise Conflict(f"the campaign is {campaign.status.value}: only a submitted campaign's audience is counted")
-        outcome = _audience(uow, campaign, now, None)
+        outcome = audience_at(uow, campaign, now, None)
         details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
         uow.audit.add(
             AuditEntry.of(

@@ -185,7 +185,7 @@ def build_audience(
             raise Conflict("the campaign is running: its frozen audience is the record of whom it reached (SAFE-3)")
         if campaign.status is not CampaignStatus.APPROVED:
             raise Conflict(f"the campaign is {campaign.status.value}: only an approved campaign builds an audience")
-        outcome = _audience(uow, campaign, when, None)
+        outcome = audience_at(uow, campaign, when, None)
         uow.campaigns.freeze_audience(campaign.id, outcome.allowed, outcome.denied, now, when)
         details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
         uow.audit.add(
@@ -206,7 +206,7 @@ OBJECTED = "customer objected"
 ALREADY_APPROVED = "already approved"
 
 
-def _audience(uow: UnitOfWork, campaign: Campaign, at: datetime, customers: list[uuid.UUID] | None) -> BatchOutcome:
+def audience_at(uow: UnitOfWork, campaign: Campaign, at: datetime, customers: list[uuid.UUID] | None) -> BatchOutcome:
     """Who the campaign may reach at `at`: those the gate allows; for a request for approval
     (SAFE-4), those who do not have the approval yet and have not objected."""
     purpose, offer = campaign.purpose.value, campaign.offer_category
@@ -274,7 +274,7 @@ def export_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uu
         if uow.campaigns.audience_built(campaign.id) is None:
             raise Conflict("build the audience first (`cpniguard campaigns audience ID`)")
         snapshot = uow.campaigns.audience(campaign.id)
-        now_allowed = _audience(uow, campaign, now, snapshot)
+        now_allowed = audience_at(uow, campaign, now, snapshot)
         rows: list[ExportRow] = []
         removed = dict(now_allowed.denied)
         for customer in uow.customers.get_many(sorted(CustomerId(uuid.UUID(x)) for x in now_allowed.allowed)):
