@@ -58,3 +58,15 @@ def checkpoint(uow: UnitOfWork, clock: Clock, actor: Actor, sign: Callable[[int,
 def search(uow: UnitOfWork, customer: uuid.UUID | None, action: str | None, limit: int = 100) -> list[AuditEntry]:
     with uow:
         return uow.audit.find(customer, action, limit)
+
+
+def record_admin_event(
+    uow: UnitOfWork, clock: Clock, actor: Actor, action: str, details: dict[str, object]
+) -> AuditEntry:
+    """Records an administrative act done outside a unit of work (a backup, a restore), so
+    the ledger shows who did it and when. `action` reads `admin:subject:action`."""
+    entry = AuditEntry.of(action, actor, clock.now(), details=details)
+    with uow:
+        uow.audit.add(entry)
+        uow.commit()
+    return entry

@@ -11,6 +11,7 @@ from typer.exceptions import TyperException
 from cpniguard.cli import (
     admin,
     audit,
+    backup,
     breaches,
     campaign_records,
     campaigns,
@@ -69,6 +70,8 @@ campaigns.campaigns.command("report")(campaign_records.report)
 app.command("purge")(consent.purge_command)
 registry.customers.command("exemption")(sessions.exemption_command)
 app.add_typer(audit.audit, name="audit")
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.add_typer(admin.api_keys, name="api-keys")
 app.command("demo")(data.demo)
 app.add_typer(data.imports, name="import")
