@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from cpniguard.actors import Actor
 from cpniguard.breaches.clocks import Deadlines
 from cpniguard.breaches.model import BreachEvent, Incident
-from cpniguard.breaches.service import clocks_of, closures_of, record_step, timeline_event
+from cpniguard.breaches.service import CLOCK_EVENTS, clocks_of, closures_of, record_step, timeline_event
 from cpniguard.calendar import eastern_date, is_business_day
 from cpniguard.clock import Clock
 from cpniguard.ids import new_id
@@ -49,9 +49,10 @@ def remind_due(uow: UnitOfWork, clock: Clock, actor: Actor, to: str, lead_busine
     sent = 0
     with uow:
         closures = closures_of(uow)
-        for incident in uow.breaches.all():
-            events = uow.breaches.events(incident.id)
-            clocks = clocks_of(uow, incident, events)
+        read = uow.breaches.events_by_incident((*CLOCK_EVENTS, "reminder"))
+        for incident in uow.breaches.all():  # three reads every minute, however many incidents
+            events = read.get(incident.id, [])
+            clocks = clocks_of(uow, incident, events, closures)
             if clocks is None:
                 continue
             done = {

@@ -233,7 +233,13 @@ def closures_of(uow: UnitOfWork) -> set[date]:
     return set(uow.calendar.closures())
 
 
-def clocks_of(uow: UnitOfWork, incident: Incident, events: list[BreachEvent] | None = None) -> Deadlines | None:
+# The events an incident's clocks read (a consultation lifts the hold, directions delay it).
+CLOCK_EVENTS = ("agency-consulted", "agency-direction")
+
+
+def clocks_of(
+    uow: UnitOfWork, incident: Incident, events: list[BreachEvent] | None = None, closures: set[date] | None = None
+) -> Deadlines | None:
     if incident.determined_at is None:
         return None
     events = uow.breaches.events(incident.id) if events is None else events
@@ -243,7 +249,9 @@ def clocks_of(uow: UnitOfWork, incident: Incident, events: list[BreachEvent] | N
         for e in events
         if e.kind == "agency-direction"
     ]
-    return deadlines(incident.facts(consulted, delay_from_directions(directions)), closures_of(uow))
+    return deadlines(
+        incident.facts(consulted, delay_from_directions(directions)), closures_of(uow) if closures is None else closures
+    )
 
 
 def _day(value: object) -> date | None:
@@ -275,8 +283,9 @@ def list_incidents(uow: UnitOfWork, clock: Clock) -> list[tuple[Incident, Deadli
     now = clock.now()
     with uow:
         found = []
-        for incident in uow.breaches.all():
-            clocks = clocks_of(uow, incident)
+        closures, events = closures_of(uow), uow.breaches.events_by_incident(CLOCK_EVENTS)
+        for incident in uow.breaches.all():  # three reads in all, however many incidents there are
+            clocks = clocks_of(uow, incident, events.get(incident.id, []), closures)
             found.append((incident, clocks, overdue(incident, clocks, now) if clocks else []))
         return found
 
@@ -286,8 +295,9 @@ def annual_summary(uow: UnitOfWork, year: int) -> list[Incident]:
     for the summary filed with the FCC early the next year."""
     with uow:
         found = []
+        closures, events = closures_of(uow), uow.breaches.events_by_incident(CLOCK_EVENTS)
         for incident in uow.breaches.all():
-            clocks = clocks_of(uow, incident)
+            clocks = clocks_of(uow, incident, events.get(incident.id, []), closures)
             if clocks and clocks.annual_summary_due and clocks.determined_on.year == year:
                 found.append(incident)
         return found

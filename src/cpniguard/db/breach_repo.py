@@ -128,10 +128,15 @@ class SqlBreachRepository:
         rows = self._conn.execute(
             select(breach_events).where(c.incident_id == incident_id).order_by(c.at, c.recorded_at)
         )
-        return [
-            BreachEvent(r.id, r.incident_id, r.kind, r.at, r.recorded_at, r.by, json.loads(r.details), r.document_id)
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+    def events_by_incident(self, kinds: Sequence[str]) -> dict[uuid.UUID, list[BreachEvent]]:
+        c = breach_events.c
+        query = select(breach_events).where(c.kind.in_(list(kinds))).order_by(c.incident_id, c.at, c.recorded_at)
+        found: dict[uuid.UUID, list[BreachEvent]] = {}
+        for r in self._conn.execute(query):
+            found.setdefault(r.incident_id, []).append(_event(r))
+        return found
 
     def add_document(self, document: Document) -> None:
         self._conn.execute(insert(breach_documents).values(**{k: getattr(document, k) for k in DOCUMENT_COLUMNS}))
@@ -188,3 +193,7 @@ class SqlCalendarRepository:
 
     def remove_closure(self, day: date) -> bool:
         return bool(self._conn.execute(delete(closure_days).where(closure_days.c.day == day)).rowcount)
+
+
+def _event(r: Any) -> BreachEvent:
+    return BreachEvent(r.id, r.incident_id, r.kind, r.at, r.recorded_at, r.by, json.loads(r.details), r.document_id)
