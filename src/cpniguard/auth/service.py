@@ -144,6 +144,21 @@ def _check_proof(
     raise Forbidden("no one-time code sent to a contact of record was confirmed: send one and confirm it first")
 
 
+def check_new_secret(
+    uow: UnitOfWork, clock: Clock, customer_id: CustomerId, kind: CredentialKind, secret: str, question: str = ""
+) -> str | None:
+    """The checks `set_credential` makes of a new secret (AUTH-7, AUTH-8), made before a code is
+    sent for it, so the customer is told at once; a read only. Returns the backup question, if any."""
+    normalised = normalise_secret(kind, secret)
+    asked = check_backup_question(question) if kind is CredentialKind.BACKUP_ANSWER else None
+    with uow:
+        found = uow.customers.get(customer_id)
+    problem = biographical_reason(kind, normalised, found, clock.now()) if found is not None else None
+    if problem:
+        raise InvalidInput(f"refused: {problem} (AUTH-7)")
+    return asked
+
+
 def set_credential(
     uow: UnitOfWork,
     clock: Clock,

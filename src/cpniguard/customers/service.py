@@ -170,6 +170,21 @@ def show_customer(uow: UnitOfWork, clock: Clock, actor: Actor, customer: Custome
     return found
 
 
+def customer_by_contact_of_record(uow: UnitOfWork, clock: Clock, kind: ContactKind, value: str) -> CustomerId | None:
+    """The one customer whose contact of record (DEF-5, DEF-6) this normalised email address or
+    telephone number is now; None when none is, or when several share it. A read only: nothing
+    is written for an unknown contact (the portal answers alike either way)."""
+    now = clock.now()
+    with uow:
+        candidates = uow.customers.find(value, 5)
+    if kind is ContactKind.TELEPHONE:
+        found = [c.id for c in candidates if value in c.telephone_numbers_of_record(now)]
+    else:
+        wanted = value.lower()
+        found = [c.id for c in candidates if any(e.value.lower() == wanted for e in c.contacts_of_record(now, kind))]
+    return found[0] if len(found) == 1 else None
+
+
 def find_customers(uow: UnitOfWork, clock: Clock, actor: Actor, text: str, limit: int = 20) -> list[Customer]:
     """By name, telephone number or email; the search is recorded, since results show services."""
     with uow:

@@ -23,6 +23,7 @@ from cpniguard.auth.model import CredentialKind, VerifiedBy
 from cpniguard.auth.service import confirm_code, send_code, set_credential
 from cpniguard.bootstrap import App
 from cpniguard.customers.model import ContactKind, normalise_email, normalise_telephone_number
+from cpniguard.customers.service import customer_by_contact_of_record
 from cpniguard.errors import DomainError, InvalidInput
 from cpniguard.ids import CustomerId
 from cpniguard.web.console import session_cookie
@@ -142,15 +143,5 @@ def contact_of_record_form(text: str) -> tuple[ContactKind, str]:
 
 
 def customer_by_contact(app: App, given: tuple[ContactKind, str]) -> CustomerId | None:
-    """The one customer whose contact of record this is now (DEF-5, DEF-6); None when none is,
-    or when several share it. A read only: nothing is written for an unknown contact."""
-    kind, value = given
-    now = app.clock.now()
-    with app.uow() as uow:
-        candidates = uow.customers.find(value, 5)
-    if kind is ContactKind.TELEPHONE:
-        found = [c.id for c in candidates if value in c.telephone_numbers_of_record(now)]
-    else:
-        wanted = value.lower()
-        found = [c.id for c in candidates if any(e.value.lower() == wanted for e in c.contacts_of_record(now, kind))]
-    return found[0] if len(found) == 1 else None
+    """The one customer whose contact of record this is now, or None (a read only)."""
+    return customer_by_contact_of_record(app.uow(), app.clock, *given)

@@ -14,9 +14,8 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse
 
 from cpniguard.auth.codes import CodePurpose
-from cpniguard.auth.credentials import biographical_reason, check_backup_question, normalise_secret
 from cpniguard.auth.model import CredentialKind, VerifiedBy
-from cpniguard.auth.service import confirm_code, send_code, set_credential
+from cpniguard.auth.service import check_new_secret, confirm_code, send_code, set_credential
 from cpniguard.bootstrap import App
 from cpniguard.errors import DomainError, InvalidInput, Unauthorized
 from cpniguard.ids import CustomerId
@@ -92,12 +91,4 @@ def credential_kind(text: str) -> CredentialKind:
 
 def check_secret(app: App, customer: CustomerId, kind: CredentialKind, secret: str, question: str) -> str | None:
     """The checks `set_credential` makes (AUTH-7, AUTH-8), made first; the question, if any."""
-    normalised = normalise_secret(kind, secret)
-    asked = check_backup_question(question) if kind is CredentialKind.BACKUP_ANSWER else None
-    now = app.clock.now()
-    with app.uow() as uow:
-        found = uow.customers.get(customer)
-    problem = biographical_reason(kind, normalised, found, now) if found is not None else None
-    if problem:
-        raise InvalidInput(f"refused: {problem} (AUTH-7)")
-    return asked
+    return check_new_secret(app.uow(), app.clock, customer, kind, secret, question)
