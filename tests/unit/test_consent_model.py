@@ -71,6 +71,27 @@ def test_a_bounced_email_notice_never_starts_the_waiting_period_notice_8() -> No
     assert not presumed([sent, bounce], "2026-05-01")
 
 
+def test_a_report_naming_the_outbox_notice_removes_that_notice_and_no_other_notice_8() -> None:
+    first, second = uuid.uuid4(), uuid.uuid4()  # outbox notices, as the worker names them
+    old = event(K.OPT_OUT_NOTICE_SENT, "2026-03-02", evidence=f"notice {first}.0: 250 ok")
+    renotice = event(K.OPT_OUT_NOTICE_SENT, "2027-12-01", evidence=f"notice {second}.0: 250 ok")
+    report = event(K.OPT_OUT_NOTICE_BOUNCED, "2027-12-02", evidence=f"delivery status report for notice {second}.0")
+    state = fold(CUSTOMER, [old, renotice, report], parse_when("2027-12-03"))
+    assert state.presumed_from is not None and state.renotice_due is not None
+    assert state.renotice_due < parse_when("2028-03-03")  # the old notice counts, the re-notice does not
+
+
+def test_an_email_that_failed_before_it_was_delivered_removes_no_earlier_notice_notice_8() -> None:
+    old = event(K.OPT_OUT_NOTICE_SENT, "2026-03-02", evidence=f"notice {uuid.uuid4()}.0: 250 ok")
+    failed = event(K.OPT_OUT_NOTICE_BOUNCED, "2027-12-02", evidence=f"notice {uuid.uuid4()}.0: 550 no such user")
+    assert presumed([old, failed], "2027-12-03")
+
+
+def test_a_bounce_recorded_without_any_id_removes_the_latest_email_notice_notice_8() -> None:
+    sent = event(K.OPT_OUT_NOTICE_SENT, "2026-03-02")
+    assert not presumed([sent, event(K.OPT_OUT_NOTICE_BOUNCED, "2026-03-03", evidence="bounced")], "2026-05-01")
+
+
 def test_an_objection_lasts_until_the_customer_withdraws_it_consent_2() -> None:
     events = [event(K.OPT_OUT_NOTICE_SENT, "2026-01-02"), event(K.OPT_OUT, "2026-01-10")]
     far_future = parse_when("2031-01-10")

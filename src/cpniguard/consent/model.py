@@ -8,6 +8,7 @@ when the biennial re-notice is overdue, AMB-9).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -17,6 +18,8 @@ from enum import StrEnum
 from cpniguard.calendar import add_days, add_years, eastern_date, start_of_day
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # NOTICE-6 / AMB-3: the period starts on the day an email is sent, or the third day after a
 # letter is mailed; approval is presumed only from the 31st day after that start.
@@ -180,12 +183,19 @@ def _apply(
 
 
 def _bounced_notice(notices: list[ConsentEvent], bounce: ConsentEvent) -> ConsentEvent | None:
-    """The notice a bounce refers to: the one named in its evidence, else the latest email one."""
+    """The delivered notice a bounce refers to (NOTICE-8).
+
+    A bounce names what bounced in its evidence: the worker and a delivery status report name
+    the outbox notice (`notice <id>.<step>`), as that notice's own "sent" event does; a bounce
+    recorded by hand may name the consent event. The notice is the one that shares a named id.
+    A bounce that names ids no delivered notice carries refers to none: an email that failed
+    before it was ever delivered started nothing, and an earlier notice still counts. Only a
+    bounce that names no id at all falls back to the latest email notice."""
+    named = set(UUID_TEXT.findall(bounce.evidence.lower()))
+    if not named:
+        return next((n for n in reversed(notices) if n.channel is Channel.EMAIL), None)
     for notice in reversed(notices):
-        if str(notice.id) in bounce.evidence:
-            return notice
-    for notice in reversed(notices):
-        if notice.channel is Channel.EMAIL:
+        if str(notice.id) in named or named & set(UUID_TEXT.findall(notice.evidence.lower())):
             return notice
     return None
 
