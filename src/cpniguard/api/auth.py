@@ -8,7 +8,7 @@ calling system (house rule 5).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -59,6 +59,12 @@ def presented_secret(api_key: str | None, credentials: HTTPAuthorizationCredenti
     if not secret:
         raise Unauthorized("an API key is required: send X-API-Key or Authorization: Bearer")
     return secret.strip()
+
+
+def secret_in(headers: Mapping[str, str]) -> str:
+    """The secret of a request's headers, read as `caller` reads them; 401 without one."""
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    return presented_secret(headers.get("x-api-key") or (credentials if scheme.lower() == "bearer" else None), None)
 
 
 async def caller(

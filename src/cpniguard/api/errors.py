@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cpniguard.api.auth import actor_for, caller, secret_in
 from cpniguard.errors import (
     Conflict,
     DomainError,
@@ -51,12 +54,24 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
 }
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "A rule refuses the request as it stands: the detail says which"},
     401: {"model": ErrorOut, "description": "No API key, or an invalid or revoked one"},
     403: {"model": ErrorOut, "description": "The API key lacks the scope this route needs"},
     404: {"model": ErrorOut, "description": "Unknown customer (a malformed id is unknown too)"},
+    409: {"model": ErrorOut, "description": "The request conflicts with what is already recorded"},
     422: {"model": ErrorOut, "description": "Invalid input: the detail names the field and the reason"},
     503: {"model": ErrorOut, "description": "The database cannot be reached; nothing was decided or written"},
 }
+
+
+def json_refusals() -> dict[int | str, dict[str, Any]]:
+    """The refusals declared as JSON, for a route whose own answer is not JSON (FastAPI would
+    otherwise declare them in the route's media type)."""
+    schema = {"$ref": "#/components/schemas/ErrorOut"}
+    return {
+        s: {"description": ERROR_RESPONSES[s]["description"], "content": {"application/json": {"schema": schema}}}
+        for s in ERROR_RESPONSES
+    }
 
 
 def status_of(exc: Exception) -> tuple[int, str]:
@@ -95,6 +110,8 @@ def _first_line(text: str) -> str:
 async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """Request validation failures: the same body as every refusal, naming each bad field."""
     assert isinstance(exc, RequestValidationError)
+    if (unauthenticated := await key_refusal(request)) is not None:
+        return unauthenticated
     return refusal(422, InvalidInput.code, "; ".join(field_problem(e) for e in exc.errors()))
 
 
@@ -109,13 +126,39 @@ def field_problem(error: Any) -> str:
     return _one_line(f"{place}: {message}")
 
 
+async def key_refusal(request: Request) -> JSONResponse | None:
+    """401 when the route needs a key and the request has no valid one, else None.
+
+    FastAPI reads the JSON body before it runs any dependency, so a malformed body would be
+    refused 422 ahead of the key check, and a caller without a key would learn the route's
+    fields from the detail. A refused body checks the key first.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not needs_key(route.dependant):
+        return None
+    try:
+        await actor_for(request.app.state, secret_in(request.headers))
+    except Unauthorized as exc:
+        return await on_error(request, exc)
+    return None
+
+
+def needs_key(dependant: Dependant) -> bool:
+    return dependant.call is caller or any(needs_key(d) for d in dependant.dependencies)
+
+
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     """Unknown routes and wrong methods: Starlette's own refusals, in the house shape."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == UNPARSEABLE_BODY:  # e.g. not UTF-8: bad input, as bad JSON is
+        if (unauthenticated := await key_refusal(request)) is not None:
+            return unauthenticated
+        return refusal(422, InvalidInput.code, "request body: it could not be read as JSON text")
     code = {404: NotFound.code, 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return refusal(exc.status_code, code, _one_line(str(exc.detail)), dict(exc.headers or {}))
 
 
+UNPARSEABLE_BODY = "There was an error parsing the body"  # FastAPI's words, when the body cannot be decoded
 UNEXPECTED = "unexpected error; the server log has the details"
 
 
