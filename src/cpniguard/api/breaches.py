@@ -163,7 +163,7 @@ def harm(incident: str, body: HarmIn, app: AppDep, actor: Writer) -> dict[str, A
 
 
 class AffectedIn(Body):
-    count: int | None = Field(default=None, ge=0, description="Leave out when unknown (BREACH23-5)")
+    count: int | None = Field(default=None, ge=0, le=10**10, description="Leave out when unknown (BREACH23-5)")
     basis: str = Field(max_length=20_000)
     customers: list[uuid.UUID] = Field(default_factory=list, max_length=1_000_000)
 

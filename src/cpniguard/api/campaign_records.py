@@ -18,7 +18,7 @@ from pydantic import Field
 from cpniguard.api.auth import Reader, Writer
 from cpniguard.api.bodies import Body
 from cpniguard.api.deps import AppDep
-from cpniguard.api.errors import ERROR_RESPONSES
+from cpniguard.api.errors import ERROR_RESPONSES, json_refusals
 from cpniguard.api.responses import Out
 from cpniguard.campaigns.closing import archive_campaign, complete_campaign
 from cpniguard.campaigns.model import Campaign
@@ -152,7 +152,14 @@ def archive(campaign_id: str, body: CloseIn, app: AppDep, actor: Writer) -> Camp
     return campaign_out(archive_campaign(app.uow(), app.clock, _id(campaign_id), body.by, body.reason))
 
 
-@router.get("/campaigns/{campaign_id}/disclosures", response_model=list[DisclosureOut])
+CSV = {"text/csv": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/campaigns/{campaign_id}/disclosures",
+    response_model=list[DisclosureOut],
+    responses={200: {"description": "The disclosures, as JSON or (`format=csv`) CSV", "content": CSV}},
+)
 def disclosures(
     campaign_id: str, app: AppDep, actor: Reader, format: Literal["json", "csv"] = "json"
 ) -> list[DisclosureOut] | Response:
@@ -163,7 +170,14 @@ def disclosures(
     return [DisclosureOut(**row) for row in rows]
 
 
-@router.get("/campaigns-report", response_class=Response)
+@router.get(
+    "/campaigns-report",
+    response_class=Response,
+    responses={
+        200: {"description": "The report as CSV or PDF", "content": {**CSV, "application/pdf": {}}},
+        **json_refusals(),
+    },
+)
 def report(app: AppDep, actor: Reader, format: Literal["csv", "pdf"] = "csv") -> Response:
     """SAFE-3: every campaign with its CPNI used, offer, reviews, audience, exclusions and
     disclosures, as CSV or (`format=pdf`) the PDF `cpniguard campaigns report --pdf` writes."""

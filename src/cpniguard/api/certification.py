@@ -15,10 +15,11 @@ from pydantic import Field
 
 from cpniguard.api.auth import Reader, Writer
 from cpniguard.api.bodies import Body
-from cpniguard.api.deps import AppDep
-from cpniguard.api.errors import ERROR_RESPONSES
+from cpniguard.api.deps import AppDep, YearQuery
+from cpniguard.api.errors import ERROR_RESPONSES, json_refusals
 from cpniguard.api.responses import Out
 from cpniguard.bootstrap import App
+from cpniguard.calendar import EARLIEST_YEAR, LATEST_YEAR
 from cpniguard.delivery.certification_pdf import load_statement, render_certification
 from cpniguard.ids import parse_uuid
 from cpniguard.privacy_office.certification import Carrier
@@ -37,7 +38,12 @@ router = APIRouter(tags=["certification"], responses=ERROR_RESPONSES)
 
 
 class CertificationIn(Body):
-    year: int = Field(description="The reporting year (the calendar year certified)", examples=[2026])
+    year: int = Field(
+        ge=EARLIEST_YEAR,
+        le=LATEST_YEAR,
+        description="The reporting year (the calendar year certified)",
+        examples=[2026],
+    )
     signatory: str | None = Field(default=None, max_length=200, description="The corporate officer who signs")
     filing_date: date | None = Field(default=None, description="The date filed; the due date when absent")
 
@@ -88,7 +94,7 @@ def build(body: CertificationIn, app: AppDep, actor: Writer) -> dict[str, Any]:
 
 
 @router.get("/certifications")
-def list_builds(app: AppDep, actor: Reader, year: int | None = None) -> list[CertificationListed]:
+def list_builds(app: AppDep, actor: Reader, year: YearQuery = None) -> list[CertificationListed]:
     """Every certification built, newest first; those of one reporting year with `year`."""
     return [_listed(r) for r in list_certifications(app.uow(), year)]
 
@@ -103,7 +109,10 @@ def show(certification_id: str, app: AppDep, actor: Reader) -> dict[str, Any]:
 @router.get(
     "/certifications/{certification_id}/pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The certification as PDF"}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The certification as PDF"},
+        **json_refusals(),
+    },
 )
 def pdf(certification_id: str, app: AppDep, actor: Reader) -> Response:
     """The PDF of a build, printed again from what it recorded. `X-Matches-Recorded` says

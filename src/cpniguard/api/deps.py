@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from cpniguard.bootstrap import App
-from cpniguard.calendar import parse_when
+from cpniguard.calendar import EARLIEST_YEAR, LATEST_YEAR, parse_when
 
 WHEN_HELP = (
     "ISO 8601 date or date-time; a date is the start of that day in Eastern time, a date-time"
     " without an offset is Eastern time. Now, when absent."
 )
+
+# A year the rules can compute with: an unbounded one overflows the database's integer or a date.
+YearQuery = Annotated[int | None, Query(ge=EARLIEST_YEAR, le=LATEST_YEAR)]
 
 
 def app_of(request: Request) -> App:

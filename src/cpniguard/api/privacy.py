@@ -10,17 +10,19 @@ from __future__ import annotations
 import html
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from markdown_it import MarkdownIt
 from pydantic import Field
 
 from cpniguard.api.auth import Reader, Writer
 from cpniguard.api.bodies import Body, When
-from cpniguard.api.deps import AppDep, moment
-from cpniguard.api.errors import ERROR_RESPONSES
+from cpniguard.api.deps import AppDep, YearQuery, moment
+from cpniguard.api.errors import ERROR_RESPONSES, json_refusals
 from cpniguard.api.responses import Out
+from cpniguard.calendar import EARLIEST_YEAR, LATEST_YEAR
 from cpniguard.errors import NotFound
 from cpniguard.ids import parse_uuid
 from cpniguard.privacy_office import views
@@ -93,7 +95,17 @@ def notice(app: AppDep, language: str = "en", at: When = None) -> NoticeOut | No
     return None if found is None else NoticeOut.model_validate(found)
 
 
-@router.get("/privacy-policy", response_class=HTMLResponse)
+PAGE = {"text/html": {"schema": {"type": "string"}}}
+
+
+@router.get(
+    "/privacy-policy",
+    response_class=HTMLResponse,
+    responses={
+        **json_refusals(),
+        404: {"description": "No policy in force in that language then: a page saying so", "content": PAGE},
+    },
+)
 def page(app: AppDep, language: str = "en", at: When = None) -> HTMLResponse:
     """Public: the privacy policy in force, as a web page, with its last revision date."""
     when = moment(at, app)
@@ -169,13 +181,13 @@ def close(complaint_id: str, body: CloseIn, app: AppDep, actor: Writer) -> Compl
 
 
 @router.get("/complaints")
-def complaints(app: AppDep, actor: Reader, year: int | None = None, category: str | None = None) -> list[ComplaintOut]:
+def complaints(app: AppDep, actor: Reader, year: YearQuery = None, category: str | None = None) -> list[ComplaintOut]:
     found = list_complaints(app.uow(), year, category)
     return [ComplaintOut.model_validate(views.complaint_view(c)) for c in found]
 
 
 @router.get("/complaints/counts")
-def counts(app: AppDep, actor: Reader, year: int) -> CountsOut:
+def counts(app: AppDep, actor: Reader, year: Annotated[int, Query(ge=EARLIEST_YEAR, le=LATEST_YEAR)]) -> CountsOut:
     """CERT-3: complaints received in a calendar year (Eastern), per category and per month."""
     return CountsOut.model_validate(views.counts_view(complaint_counts(app.uow(), year)))
 
@@ -206,7 +218,7 @@ def new_broker_action(body: BrokerActionIn, app: AppDep, actor: Writer) -> Broke
 
 
 @router.get("/data-broker-actions")
-def broker_actions(app: AppDep, actor: Reader, year: int | None = None) -> list[BrokerActionOut]:
+def broker_actions(app: AppDep, actor: Reader, year: YearQuery = None) -> list[BrokerActionOut]:
     return [BrokerActionOut.model_validate(views.broker_action_view(a)) for a in list_broker_actions(app.uow(), year)]
 
 
@@ -252,6 +264,6 @@ def training(app: AppDep, actor: Reader, staff: str | None = None) -> TrainingLi
 
 
 @router.get("/training/due")
-def training_due(app: AppDep, actor: Reader, within: int = 30) -> list[DueOut]:
+def training_due(app: AppDep, actor: Reader, within: Annotated[int, Query(ge=0, le=3650)] = 30) -> list[DueOut]:
     """Staff whose CPNI training is missing, expired, or ends within `within` days (SAFE-2)."""
     return [DueOut.model_validate(views.due_view(d)) for d in due_training(app.uow(), app.clock, within)]

@@ -97,7 +97,7 @@ class SessionOut(Out):
 class CallIn(Body):
     number: str = Field(max_length=30, description="The other party's number, as the caller gave it")
     date: date
-    amount_cents: int | None = None
+    amount_cents: int | None = Field(default=None, ge=-(10**12), le=10**12)
 
 
 class ReleaseIn(Body):
