@@ -4,13 +4,13 @@ A fresh migrated database (SQLite; PostgreSQL too when reachable) holds customer
 address has been of record for 60 days, so every route starts with email. N email-changed
 notices are composed and queued through the unit of work (not timed). The clock runs around
 ``run_worker(app, once=True, batch=B)`` (claim, send over the worker's SMTP connections,
-``CPNIGUARD_WORKER_CONNECTIONS``, 4 by default; record; until nothing is due), for B = 500 and
-2000 (``cpniguard worker --batch``), each on a fresh database; the best setting is reported. The server runs in a process of
-its own (``smtp_sink``), so it takes no CPU time from the worker's interpreter: the lean server
-for the target (aiosmtpd spends as much CPU per message as the worker, and on two cores set
-the pace), then aiosmtpd, reported beside it. A run counts only when the server received
-exactly N messages and the outbox holds N delivered rows and nothing else; otherwise the
-result is VOID.
+``CPNIGUARD_WORKER_CONNECTIONS``, 4 by default; record; until nothing is due), for B = 500
+and 2000 (``cpniguard worker --batch``), each on a fresh database; the best setting is
+reported. The server runs in a process of its own (``smtp_sink``), so it takes no CPU time
+from the worker's interpreter: the lean server for the target (aiosmtpd spends as much CPU
+per message as the worker, and on two cores set the pace), then aiosmtpd, reported beside
+it. A run counts only when the server received exactly N messages and the outbox holds N
+delivered rows and nothing else; otherwise the result is VOID.
 
 The floor: the same N messages, rendered to bytes beforehand by the adapter's own
 ``build_message`` (untimed), sent with a bare ``smtplib.SMTP`` client over one connection to the
