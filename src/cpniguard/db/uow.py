@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 from types import TracebackType
 
+import psycopg
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import InternalError, OperationalError
 
@@ -30,6 +32,8 @@ from cpniguard.db.purge import SqlPurge
 from cpniguard.db.web_repo import SqlWebRepository
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
+
+DRIVER_STORAGE_ERRORS = (sqlite3.OperationalError, psycopg.OperationalError, psycopg.InternalError)
 
 
 class WriterLock:
@@ -118,3 +122,9 @@ class SqlUnitOfWork:
             if conn is not None:
                 conn.close()
             self._lock.release()
+        if isinstance(exc, (OperationalError, InternalError, *DRIVER_STORAGE_ERRORS)):
+            # A write the database refused inside the use case (read-only, full, gone), through
+            # SQLAlchemy or the driver (the ledger's bulk paths): the same answer as one refused
+            # at commit, and everything of this unit of work rolled back.
+            cause = exc.orig if isinstance(exc, OperationalError | InternalError) else exc
+            raise StorageUnavailable(f"the change was not stored: {str(cause).strip().splitlines()[0]}") from None
