@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from cpniguard.audit.model import AuditEntry, Checkpoint, Verification
+from cpniguard.campaigns.model import Campaign
+from cpniguard.campaigns.review_queue import CampaignRecord
 from cpniguard.classification.model import CATALOGUE
 from cpniguard.consent.model import ConsentEvent, ConsentState
 from cpniguard.consent.service import ConsentView
@@ -241,4 +243,42 @@ def bill_view(bill: Bill) -> dict[str, Any]:
         "directory_assistance_charges_cents": bill.directory_assistance_charges_cents,
         "feature_charges_cents": bill.feature_charges_cents,
         "minutes_used": bill.minutes_used,
+    }
+
+
+def campaign_view(c: Campaign) -> dict[str, object]:
+    return {
+        "id": str(c.id),
+        "name": c.name,
+        "purpose": c.purpose.value,
+        "offer": c.offer,
+        "offer_category": c.offer_category.value if c.offer_category else None,
+        "communications_related": c.communications_related,
+        "cpni": list(c.cpni),
+        "recipients": [r.value for r in c.recipients],
+        "channel": c.channel.value,
+        "owner": c.owner,
+        "status": c.status.value,
+        "submitted_by": c.submitted_by,
+        "asks_for_approval": c.asks_for_approval,
+        "description": c.description,
+        "segment": c.segment.value if c.segment else None,
+        "created_at": iso(c.created_at),
+        "completed_at": iso(c.completed_at),
+    }
+
+
+def record_view(record: CampaignRecord) -> dict[str, Any]:
+    """A campaign with its history, its audience counted (excluded by reason) and its disclosures."""
+    a = record.audience
+    history = [{"status": e.status, "by": e.by, "at": iso(e.at), "reason": e.reason} for e in record.events]
+    return {
+        **campaign_view(record.campaign),
+        "customer_approval_needed": record.approval.value,
+        "history": history,
+        "audience": a.included if a else None,
+        "excluded": a.excluded if a else None,
+        "audience_built_at": iso(a.built_at) if a else None,
+        "audience_for": iso(a.decided_for) if a else None,
+        "disclosures": record.disclosures,
     }

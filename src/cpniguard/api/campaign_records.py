@@ -32,7 +32,7 @@ from cpniguard.campaigns.report import (
 from cpniguard.campaigns.review_queue import CampaignRecord, campaign_record
 from cpniguard.delivery.campaign_report_pdf import campaign_report_pdf
 from cpniguard.ids import parse_uuid
-from cpniguard.views import iso
+from cpniguard.views import campaign_view, record_view
 
 router = APIRouter(tags=["campaigns"], responses=ERROR_RESPONSES)
 
@@ -90,44 +90,11 @@ class DisclosureOut(Out):
 
 
 def campaign_out(c: Campaign, needed: str | None = None) -> CampaignOut:
-    return CampaignOut.model_validate({**_fields(c), "customer_approval_needed": needed})
-
-
-def _fields(c: Campaign) -> dict[str, object]:
-    return {
-        "id": str(c.id),
-        "name": c.name,
-        "purpose": c.purpose.value,
-        "offer": c.offer,
-        "offer_category": c.offer_category.value if c.offer_category else None,
-        "communications_related": c.communications_related,
-        "cpni": list(c.cpni),
-        "recipients": [r.value for r in c.recipients],
-        "channel": c.channel.value,
-        "owner": c.owner,
-        "status": c.status.value,
-        "submitted_by": c.submitted_by,
-        "asks_for_approval": c.asks_for_approval,
-        "description": c.description,
-        "segment": c.segment.value if c.segment else None,
-        "created_at": iso(c.created_at),
-        "completed_at": iso(c.completed_at),
-    }
+    return CampaignOut.model_validate({**campaign_view(c), "customer_approval_needed": needed})
 
 
 def _record_out(record: CampaignRecord) -> CampaignRecordOut:
-    a = record.audience
-    history = [EventOut(status=e.status, by=e.by, at=iso(e.at), reason=e.reason) for e in record.events]
-    extra = {
-        "customer_approval_needed": record.approval.value,
-        "history": history,
-        "audience": a.included if a else None,
-        "excluded": a.excluded if a else None,
-        "audience_built_at": iso(a.built_at) if a else None,
-        "audience_for": iso(a.decided_for) if a else None,
-        "disclosures": record.disclosures,
-    }
-    return CampaignRecordOut.model_validate({**_fields(record.campaign), **extra})
+    return CampaignRecordOut.model_validate(record_view(record))
 
 
 def _id(text: str) -> uuid.UUID:

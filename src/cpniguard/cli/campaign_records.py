@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -17,31 +16,15 @@ from cpniguard.campaigns.report import (
     campaign_report,
     disclosure_row,
 )
-from cpniguard.campaigns.review_queue import CampaignRecord, campaign_record
-from cpniguard.cli.campaigns import BY, campaign_id_of, campaign_view
+from cpniguard.campaigns.review_queue import campaign_record
+from cpniguard.cli.campaigns import BY, campaign_id_of
 from cpniguard.cli.common import JSON_OPTION, emit, state
 from cpniguard.delivery.campaign_report_pdf import campaign_report_pdf
 from cpniguard.errors import InvalidInput
-from cpniguard.views import iso
+from cpniguard.views import campaign_view, record_view
 
 CAMPAIGN_ID = typer.Argument(..., metavar="ID")
 REASON = typer.Option("", "--reason", help="Why, in a sentence (kept with the transition).")
-
-
-def record_view(record: CampaignRecord) -> dict[str, Any]:
-    """A campaign with its history, its audience counted (excluded by reason) and its disclosures."""
-    a = record.audience
-    history = [{"status": e.status, "by": e.by, "at": iso(e.at), "reason": e.reason} for e in record.events]
-    return {
-        **campaign_view(record.campaign),
-        "customer_approval_needed": record.approval.value,
-        "history": history,
-        "audience": a.included if a else None,
-        "excluded": a.excluded if a else None,
-        "audience_built_at": iso(a.built_at) if a else None,
-        "audience_for": iso(a.decided_for) if a else None,
-        "disclosures": record.disclosures,
-    }
 
 
 def show(ctx: typer.Context, campaign_id: str = CAMPAIGN_ID, as_json: bool = JSON_OPTION) -> None:

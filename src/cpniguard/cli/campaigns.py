@@ -10,7 +10,7 @@ import typer
 
 from cpniguard.access.model import User
 from cpniguard.access.web import set_staff_password
-from cpniguard.campaigns.model import Campaign, CampaignChannel, Recipient
+from cpniguard.campaigns.model import CampaignChannel, Recipient
 from cpniguard.campaigns.service import (
     EXPORT_COLUMNS,
     CampaignSpec,
@@ -29,34 +29,12 @@ from cpniguard.decisions.model import parse_purpose
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_uuid
 from cpniguard.privacy_office.staff import grant_role
-from cpniguard.views import iso
+from cpniguard.views import campaign_view, iso
 
 users = typer.Typer(no_args_is_help=True, help="Staff users and their roles.")
 campaigns = typer.Typer(no_args_is_help=True, help="Marketing campaigns: review by the CRO, audiences, exports.")
 
 BY = typer.Option(..., "--by", help="The staff user acting (see `cpniguard users add`).")
-
-
-def campaign_view(c: Campaign) -> dict[str, object]:
-    return {
-        "id": str(c.id),
-        "name": c.name,
-        "purpose": c.purpose.value,
-        "offer": c.offer,
-        "offer_category": c.offer_category.value if c.offer_category else None,
-        "communications_related": c.communications_related,
-        "cpni": list(c.cpni),
-        "recipients": [r.value for r in c.recipients],
-        "channel": c.channel.value,
-        "owner": c.owner,
-        "status": c.status.value,
-        "submitted_by": c.submitted_by,
-        "asks_for_approval": c.asks_for_approval,
-        "description": c.description,
-        "segment": c.segment.value if c.segment else None,
-        "created_at": iso(c.created_at),
-        "completed_at": iso(c.completed_at),
-    }
 
 
 def campaign_id_of(text: str) -> uuid.UUID:
