@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck contracts unit bench bench-quick clean
+.PHONY: run cluster soak test lint typecheck contracts unit bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,23 @@ run: $(STAMP)
 	$(BIN)/cpniguard init
 	$(BIN)/cpniguard demo --customers 1000 --if-empty
 	$(BIN)/cpniguard serve
+
+# Several API processes and delivery processes on one database (PostgreSQL: set
+# CPNIGUARD_DATABASE_URL); Ctrl-C stops them all. API=2 WORKERS=2 by default.
+API ?= 2
+WORKERS ?= 2
+cluster: $(STAMP)
+	$(BIN)/cpniguard init
+	$(BIN)/cpniguard demo --customers 1000 --if-empty
+	trap 'kill 0' INT TERM; \
+	$(BIN)/cpniguard worker --concurrency $(WORKERS) & \
+	$(BIN)/cpniguard serve --workers $(API) & \
+	wait
+
+# The soak and the faults (docs/RELIABILITY.md): PostgreSQL, minutes, outside `make test`.
+SOAK_SECONDS ?= 180
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -116,3 +116,67 @@ def test_the_worker_without_once_delivers_to_the_folder_keeps_polling_and_stops_
     written = (tmp_path / "outbox" / "email" / f"{record.notice.id}.0.txt").read_text()
     assert written.startswith("To: ada@example.com\n")  # NOTIFY-5: the address of record before the change
     assert record.notice.body in written and "ada@new.example" not in written
+
+
+def _delivery_processes(parent: int) -> set[int]:
+    """The pool's delivery processes: spawned children, not multiprocessing's resource tracker."""
+    found = set()
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for pid in children:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.add(int(pid))
+    return found
+
+
+def _until(condition: Callable[[], bool], process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.1)
+
+
+def test_worker_concurrency_runs_processes_restarts_one_killed_and_delivers_every_notice_once(
+    app: App, actor: Actor, env: dict[str, str], tmp_path: Path
+) -> None:
+    customers = [a_customer(app, actor, at=TWO_YEARS_AGO) for _ in range(12)]
+    notices = [queue_by(app, actor, c, Channel.EMAIL, f"user{n}@example.com") for n, c in enumerate(customers)]
+    command = [str(Path(sys.executable).with_name("cpniguard")), "worker", "--concurrency", "2", "--json"]
+    process = subprocess.Popen(
+        command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _until(lambda: len(_delivery_processes(process.pid)) == 2, process)
+        first = _delivery_processes(process.pid)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)  # as the kernel's OOM killer would
+        _until(lambda: len(_delivery_processes(process.pid) - {victim}) == 2, process)
+        assert victim not in _delivery_processes(process.pid)
+        _until(lambda: all(status(app, c) == "delivered" for c in customers), process)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert json.loads(out)["outcomes"].get("delivered", 0) <= len(notices)
+    written = sorted(p.name for p in (tmp_path / "outbox" / "email").iterdir())
+    assert written == sorted(f"{n.id}.0.txt" for n in notices)
+
+
+def test_worker_concurrency_with_once_stops_when_nothing_is_due_and_adds_up_the_processes(
+    app: App, actor: Actor, env: dict[str, str]
+) -> None:
+    customers = [a_customer(app, actor, at=TWO_YEARS_AGO) for _ in range(6)]
+    for n, c in enumerate(customers):
+        queue_by(app, actor, c, Channel.SMS, f"+1202555{n:04d}")
+    command = [str(Path(sys.executable).with_name("cpniguard")), "worker", "--concurrency", "2", "--once", "--json"]
+    done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=WAIT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"claimed": 6, "outcomes": {"delivered": 6}}
+    assert all(status(app, c) == "delivered" for c in customers)

@@ -14,6 +14,7 @@ from cpniguard.customers.service import add_contact, change_contact
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import parse_customer_id
 from cpniguard.jobs.worker import run_worker
+from cpniguard.jobs.worker_pool import PoolSpec, WorkerPool
 from cpniguard.notifications.service import list_notices
 from cpniguard.views import customer_view, notice_view
 
@@ -100,15 +101,23 @@ def worker(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Deliver what is due, then stop."),
     batch: int = typer.Option(200, "--batch", min=1, max=10_000, help="Messages claimed per transaction."),
+    concurrency: int = typer.Option(
+        1, "--concurrency", min=1, max=64, help="Delivery processes; one that dies is started again."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Deliver queued notices: SMTP, the SMS/voice provider, PDF letters (or files when none is set).
     SIGTERM (a service manager stopping it) ends the worker after the batch in hand is recorded."""
-    app = state(ctx).app()
+    st = state(ctx)
+    app = st.app()
     stopping = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
     try:
-        totals = run_worker(app, once, batch, stop=stopping.is_set, wait=stopping.wait)
+        if concurrency > 1:
+            pool = WorkerPool(PoolSpec(st.database_url, once, batch), concurrency)
+            totals = pool.run(stop=stopping.is_set, wait=stopping.wait)
+        else:
+            totals = run_worker(app, once, batch, stop=stopping.is_set, wait=stopping.wait)
     except KeyboardInterrupt:  # Ctrl-C between batches: claimed rows return when their lease ends
         return
     finally:
