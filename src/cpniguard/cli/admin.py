@@ -13,6 +13,7 @@ from cpniguard.db.migrate import upgrade
 from cpniguard.redaction import logging_config
 from cpniguard.views import iso
 
+WORKER_HEALTHCHECK_SECONDS = 60
 api_keys = typer.Typer(no_args_is_help=True, help="API keys for calling systems (stored hashed).")
 
 
@@ -56,6 +57,10 @@ def serve(
         workers=workers,
         log_config=logging_config(),
         access_log=False,  # paths name customers; the ledger, not the access log, records uses
+        # uvicorn pings a process it has just restarted at once, and kills it when the answer takes
+        # longer than this. Starting one takes 4 s of CPU, 10 s on a loaded 2-core machine: with
+        # uvicorn's 5 s, one killed process became a restart every 5 s (benchmarks/soak.py).
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
