@@ -32,7 +32,7 @@ cluster: $(STAMP)
 # The soak and the faults (docs/RELIABILITY.md): PostgreSQL, minutes, outside `make test`.
 SOAK_SECONDS ?= 180
 soak: $(STAMP)
-	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest -m soak tests/soak -s -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
