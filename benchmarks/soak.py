@@ -12,9 +12,10 @@ connections for a minute. Afterwards it proves that nothing answered was lost:
 - in the soak (no faults), the resident memory of the four processes grew by at most 10%.
 
 Run it with `make soak` or `python -m benchmarks.soak --seconds 180 --fault-seconds 240`. It
-creates (and drops) its own database on the PostgreSQL server of CPNIGUARD_TEST_POSTGRES_URL,
-and restarts that server with `pg_ctlcluster` (skip with `--no-pg-restart`): run it on a
-machine where nothing else uses that server. Results go to benchmarks/soak-results.json.
+starts a PostgreSQL server of its own (initdb into a temporary folder, PostgreSQL's binaries from
+CPNIGUARD_PG_BIN, default /usr/lib/postgresql/15/bin) and restarts that one, so nobody else's
+server is disturbed; `--shared-postgres` uses CPNIGUARD_TEST_POSTGRES_URL's server instead,
+without the restart. Results go to benchmarks/soak-results.json.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -357,20 +359,58 @@ class Report:
         return not self.problems
 
 
-def _admin_url(database: str) -> str:
-    return PG_URL.rsplit("/", 1)[0] + "/" + database
+PG_BIN = Path(os.environ.get("CPNIGUARD_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class OwnPostgres:
+    """A throwaway PostgreSQL server of the harness's own (initdb in a temporary folder, trust
+    auth on 127.0.0.1), so that restarting it disturbs nobody else's server. As root, the
+    server runs as the `postgres` user, since PostgreSQL refuses to run as root."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="soak-pg-"))
+        self.data = self.folder / "data"
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        argv = [str(PG_BIN / command[0]), *command[1:]]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=timeout)
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self._pg_ctl("start")
+
+    def _pg_ctl(self, action: str) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on"
+        log = str(self.folder / "server.log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "-m", "fast", action)
+
+    def restart(self) -> None:
+        self._pg_ctl("restart")
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-w", "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @contextmanager
-def fresh_database(keep: bool = False) -> Iterator[str]:
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
+def fresh_database(server: OwnPostgres | None, keep: bool = False) -> Iterator[str]:
+    admin = server.url if server else PG_URL
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DATABASE}")
     try:
-        yield _admin_url(DATABASE)
+        yield admin.rsplit("/", 1)[0] + "/" + DATABASE
     finally:
         if not keep:
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
+            with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
@@ -464,7 +504,7 @@ def _leased_worker(db_url: str, pids: list[int]) -> int | None:
 
 
 def fault_phase(
-    seconds: float, cluster: Cluster, traffic: Traffic, smtp: SmtpPeer, report: Report, pg_restart: bool
+    seconds: float, cluster: Cluster, traffic: Traffic, smtp: SmtpPeer, report: Report, server: OwnPostgres | None
 ) -> None:
     db_url = cluster.env["CPNIGUARD_DATABASE_URL"].replace("+psycopg", "")
     started = time.monotonic()
@@ -497,11 +537,10 @@ def fault_phase(
         note(f"kill -9 delivery process {leased} while it held a lease")
     os.kill(leased, signal.SIGKILL)
     at(0.35)
-    if pg_restart:
-        done = subprocess.run(
-            ["pg_ctlcluster", "15", "main", "restart"], check=False, capture_output=True, text=True, timeout=120
-        )
-        note(f"PostgreSQL restarted (exit {done.returncode}{': ' + done.stderr.strip() if done.returncode else ''})")
+    if server is not None:
+        note("PostgreSQL restarting")
+        server.restart()
+        note("PostgreSQL restarted")
     at(0.5)
     smtp.stop()
     note("SMTP server stopped: connections refused")
@@ -624,6 +663,7 @@ def verify(cluster: Cluster, ledger: Ledger, recorder: Recorder, report: Report)
     sms_twice = {k: n for k, n in recorder.sms.items() if n > 1}
     sms_unexplained = [k for k in sms_twice if k not in resent]
     checks["sms received"] = sum(recorder.sms.values())
+    checks["sms received more than once"] = len(sms_twice)
     checks["sms twice without a record saying so"] = len(sms_unexplained)
     if sms_unexplained:
         report.problems.append(f"{len(sms_unexplained)} SMS arrived twice with no resend record")
@@ -651,7 +691,26 @@ def run(args: argparse.Namespace) -> Report:
     smtp = SmtpPeer(recorder)
     smtp.start()
     sms, sms_port = sms_provider(recorder)
-    with fresh_database(args.keep_database) as url, tempfile.TemporaryDirectory(prefix="soak-") as workdir:
+    server = None if args.shared_postgres else OwnPostgres()
+    if server is not None:
+        server.start()
+    try:
+        return _run(args, report, recorder, smtp, sms, sms_port, server)
+    finally:
+        if server is not None and not args.keep_database:
+            server.stop()
+
+
+def _run(
+    args: argparse.Namespace,
+    report: Report,
+    recorder: Recorder,
+    smtp: SmtpPeer,
+    sms: ThreadingHTTPServer,
+    sms_port: int,
+    server: OwnPostgres | None,
+) -> Report:
+    with fresh_database(server, args.keep_database) as url, tempfile.TemporaryDirectory(prefix="soak-") as workdir:
         env = {
             **os.environ,
             "CPNIGUARD_DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://", 1),
@@ -674,7 +733,7 @@ def run(args: argparse.Namespace) -> Report:
             say(f"{args.seconds:.0f} s at {args.rate:.0f} req/s, no faults")
             soak_phase(args.seconds, cluster, traffic, report)
             say(f"memory growth {report.memory_growth:.1%}; faults for {args.fault_seconds:.0f} s")
-            fault_phase(args.fault_seconds, cluster, traffic, smtp, report, not args.no_pg_restart)
+            fault_phase(args.fault_seconds, cluster, traffic, smtp, report, server)
             report.drain_seconds = round(drain(url, args.drain_limit), 1)
             say(f"outbox drained in {report.drain_seconds} s; verifying")
         finally:
@@ -697,7 +756,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--pins", type=int, default=150, help="customers given a PIN (argon2: CPU-bound)")
     parser.add_argument("--drain-limit", type=float, default=600.0)
-    parser.add_argument("--no-pg-restart", action="store_true")
+    parser.add_argument(
+        "--shared-postgres",
+        action="store_true",
+        help="use CPNIGUARD_TEST_POSTGRES_URL's server and do not restart it (no restart fault)",
+    )
     parser.add_argument("--keep-database", action="store_true", help=f"leave {DATABASE} for a look")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

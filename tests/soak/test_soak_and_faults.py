@@ -5,8 +5,9 @@ connections; nothing answered may be lost, no notice missing or sent twice unrec
 ledger must verify and memory must not grow by more than 10% (benchmarks/soak.py).
 
 It takes minutes and restarts the PostgreSQL server, so it is not part of `make test`: it runs
-only with `-m soak` (SOAK_SECONDS and SOAK_FAULT_SECONDS set the phases; SOAK_NO_PG_RESTART=1
-leaves the server alone)."""
+only with `-m soak` (SOAK_SECONDS and SOAK_FAULT_SECONDS set the phases). The harness starts a
+PostgreSQL server of its own to restart; SOAK_SHARED_POSTGRES=1 uses the test server instead,
+without the restart."""
 
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ pytestmark = [pytest.mark.soak, pytest.mark.postgres]
 
 
 def test_soak_and_faults_lose_nothing_and_the_ledger_verifies(tmp_path: Path) -> None:
-    if problem := postgres_problem():
+    shared = os.environ.get("SOAK_SHARED_POSTGRES") == "1"
+    if shared and (problem := postgres_problem()):
         pytest.skip(f"PostgreSQL: {problem}")
+    if not shared and not (soak.PG_BIN / "initdb").exists():
+        pytest.skip(f"no PostgreSQL server binaries in {soak.PG_BIN} (set CPNIGUARD_PG_BIN)")
     output = tmp_path / "soak.json"
     args = [
         "--seconds",
@@ -34,8 +38,8 @@ def test_soak_and_faults_lose_nothing_and_the_ledger_verifies(tmp_path: Path) ->
         "--output",
         str(output),
     ]
-    if os.environ.get("SOAK_NO_PG_RESTART") == "1":
-        args.append("--no-pg-restart")
+    if shared:
+        args.append("--shared-postgres")
     code = soak.main(args)
     report = json.loads(output.read_text())
     assert report["problems"] == [] and code == 0
