@@ -644,6 +644,11 @@ def verify(cluster: Cluster, ledger: Ledger, recorder: Recorder, report: Report)
             "SELECT channel, left(coalesce(error, ''), 90), count(*), min(started_at), max(started_at)"
             " FROM deliveries WHERE outcome <> 'delivered' GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 8"
         ).fetchall()
+        timeline = conn.execute(
+            "SELECT to_char(date_trunc('minute', started_at), 'HH24:MI'), channel, outcome, count(*)"
+            " FROM deliveries GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ).fetchall()
+        checks["delivery attempts per minute (UTC)"] = [f"{m} {ch} {out}: {n}" for m, ch, out, n in timeline]
         checks["failed attempts, most common"] = [
             f"{n} x {channel}: {error} ({first:%H:%M:%S} to {last:%H:%M:%S})"
             for channel, error, n, first, last in failures
