@@ -24,6 +24,9 @@ def is_sqlite(engine: Engine) -> bool:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # Rule 9: a failed statement's error text would quote its bound values (numbers, addresses,
+    # hashes) into the exception, and so into a traceback in the log.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     # A server that does not answer must fail the request within seconds, not hang a worker.
