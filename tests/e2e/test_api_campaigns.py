@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from cpniguard.access.service import create_api_key
+from cpniguard.access.web import set_staff_password
 from cpniguard.actors import Actor
 from cpniguard.api.app import create_app
 from cpniguard.bootstrap import App
@@ -44,6 +47,22 @@ def _users(client: TestClient, admin: dict[str, str]) -> None:
         assert client.post("/users", json={"name": name, "roles": roles}, headers=admin).status_code == 201
 
 
+PASSWORD = "correct horse battery staple"
+
+
+def reviewed_in_console(app: App, actor: Actor, cid: str, name: str, decision: str, reason: str) -> httpx.Response:
+    """SAFE-4: the API has no review route; the reviewer signs in to the console and is the one named."""
+    set_staff_password(app.uow(), app.clock, actor, app.auth.hasher, name, PASSWORD)
+    console = TestClient(create_app(app), base_url="https://testserver")
+    signed_in = console.post("/sign-in", data={"name": name, "password": PASSWORD}, follow_redirects=False)
+    assert signed_in.status_code == 303, signed_in.text
+    found = re.search(r'name="csrf" value="([^"]+)"', console.get(f"/console/campaigns/{cid}").text)
+    assert found is not None
+    form = {"csrf": found.group(1), "decision": decision, "reason": reason}
+    answer: httpx.Response = console.post(f"/console/campaigns/{cid}/review", data=form, follow_redirects=False)
+    return answer
+
+
 def test_safe_4_a_campaign_goes_from_draft_to_an_exported_audience_with_the_cro_s_approval(
     client: TestClient, admin: dict[str, str], app: App, actor: Actor
 ) -> None:
@@ -65,10 +84,10 @@ def test_safe_4_a_campaign_goes_from_draft_to_an_exported_audience_with_the_cro_
     assert early.status_code == 409  # not approved yet
     submitted = client.post(f"/campaigns/{cid}/submit", json={"by": "Mia"}, headers=admin).json()
     assert submitted["customer_approval_needed"] == "opt-in"
-    own = client.post(f"/campaigns/{cid}/approve", json={"by": "Mia", "reason": "mine"}, headers=admin)
-    assert own.status_code == 403 and "SAFE-4" in own.json()["detail"]
-    approved = client.post(f"/campaigns/{cid}/approve", json={"by": "Carl", "reason": "checked"}, headers=admin)
-    assert approved.json()["status"] == "approved"
+    by_key = client.post(f"/campaigns/{cid}/approve", json={"by": "Carl", "reason": "checked"}, headers=admin)
+    assert by_key.status_code == 404  # SAFE-4: a key cannot pass for the CRO; the review is in the console
+    assert reviewed_in_console(app, actor, cid, "Carl", "approve", "checked").status_code == 303
+    assert client.get(f"/campaigns/{cid}", headers=admin).json()["status"] == "approved"
     built = client.post(f"/campaigns/{cid}/audience", json={}, headers=admin).json()
     assert built["included"] == 1 and built["excluded"] == {"opt-in required": 1}
     exported = client.post(f"/campaigns/{cid}/export", headers=admin)
@@ -127,14 +146,12 @@ def _exported(client: TestClient, admin: dict[str, str], app: App, actor: Actor,
         "by": "Mia",
     }
     cid = str(client.post("/campaigns", json=body, headers=admin).json()["id"])
-    steps = [
-        (f"/campaigns/{cid}/submit", {"by": "Mia"}),
-        (f"/campaigns/{cid}/approve", {"by": "Carl", "reason": "opt-in basis"}),
-        (f"/campaigns/{cid}/audience", {}),
-    ]
-    for minutes, (path, step) in enumerate(steps, start=1):
-        clock.move_to(T0 + timedelta(minutes=minutes))
-        assert client.post(path, json=step, headers=admin).status_code == 200
+    clock.move_to(T0 + timedelta(minutes=1))
+    assert client.post(f"/campaigns/{cid}/submit", json={"by": "Mia"}, headers=admin).status_code == 200
+    clock.move_to(T0 + timedelta(minutes=2))
+    assert reviewed_in_console(app, actor, cid, "Carl", "approve", "opt-in basis").status_code == 303
+    clock.move_to(T0 + timedelta(minutes=3))
+    assert client.post(f"/campaigns/{cid}/audience", json={}, headers=admin).status_code == 200
     clock.move_to(T0 + timedelta(minutes=5))
     assert client.post(f"/campaigns/{cid}/export", headers=admin).status_code == 200
     return cid
@@ -175,7 +192,7 @@ def test_safe_3_a_campaign_s_record_has_its_history_audience_counts_and_disclosu
     assert (row["status"], row["completed_on"], row["excluded"]) == ("archived", "2026-04-01", "opt-in required: 1")
 
 
-def test_a_rejection_over_the_api_and_the_refusals_of_bad_input(
+def test_a_rejection_in_the_console_shows_over_the_api_and_the_refusals_of_bad_input(
     client: TestClient, admin: dict[str, str], app: App, actor: Actor
 ) -> None:
     _users(client, admin)
@@ -187,20 +204,18 @@ def test_a_rejection_over_the_api_and_the_refusals_of_bad_input(
     assert bare.status_code == 422 and "SAFE-3" in bare.json()["detail"]
     described = client.post("/campaigns", json={**body, "description": "Fiber for all"}, headers=admin).json()["id"]
     client.post(f"/campaigns/{described}/submit", json={"by": "Mia"}, headers=admin)
-    own = client.post(f"/campaigns/{described}/reject", json={"by": "Mia", "reason": "x"}, headers=admin)
-    assert own.status_code == 403
-    rejected = client.post(
-        f"/campaigns/{described}/reject", json={"by": "Carl", "reason": "no notices on file"}, headers=admin
-    )
-    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    own = reviewed_in_console(app, actor, described, "Mia", "reject", "x")
+    assert own.status_code == 403 and "SAFE-4" in own.text  # Mia made it, and marketing does not review
+    assert reviewed_in_console(app, actor, described, "Carl", "reject", "no notices on file").status_code == 303
+    assert client.get(f"/campaigns/{described}", headers=admin).json()["status"] == "rejected"
     history = client.get(f"/campaigns/{described}", headers=admin).json()["history"]
     assert (history[-1]["status"], history[-1]["by"], history[-1]["reason"]) == (
         "rejected",
         "Carl",
         "no notices on file",
     )
-    again = client.post(f"/campaigns/{described}/approve", json={"by": "Carl", "reason": "ok"}, headers=admin)
-    assert again.status_code == 409 and again.json()["detail"] == "a rejected campaign cannot become approved"
+    again = reviewed_in_console(app, actor, described, "Carl", "approve", "ok")
+    assert again.status_code == 409 and "a rejected campaign cannot become approved" in again.text
     unknown = client.get(f"/campaigns/{uuid.uuid4()}/disclosures", headers=admin)
     assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
     xml = client.get("/campaigns-report", params={"format": "xml"}, headers=admin)

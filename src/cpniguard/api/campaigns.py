@@ -5,6 +5,11 @@ and the SAFE-5 task in `opt_out_notices`; this router includes both.
 
 `by` names the member of staff acting (a user added with `cpniguard users add`); the API key
 names the system they act through. Both are in the ledger.
+
+There is no review route (SAFE-4). An API key names a calling system, not a person, so a `by`
+sent with it would let any system with the write scope pass for any CRO. The review is made by
+the CRO or a supervisor signed in to the console (/console/campaigns), where the reviewer is the
+signed-in user, or by the operator's `cpniguard campaigns approve|reject --by` on the server.
 """
 
 from __future__ import annotations
@@ -36,7 +41,6 @@ from cpniguard.campaigns.service import (
     create_campaign,
     export_audience,
     export_row,
-    review_campaign,
     submit_campaign,
 )
 from cpniguard.customers.model import ServiceCategory
@@ -102,11 +106,6 @@ class ByIn(Body):
     by: str
 
 
-class ReviewIn(Body):
-    by: str
-    reason: str = Field(min_length=1, max_length=2000)
-
-
 class AudienceIn(Body):
     at: When = None
 
@@ -167,20 +166,9 @@ def list_campaigns(app: AppDep, actor: Reader) -> list[CampaignOut]:
 
 @router.post("/campaigns/{campaign_id}/submit")
 def submit(campaign_id: str, body: ByIn, app: AppDep, actor: Writer) -> CampaignOut:
-    """Submit for review: the answer says which approval each customer needs."""
+    """Submit for review by the CRO in the console: the answer says which approval each customer needs."""
     campaign, needed = submit_campaign(app.uow(), app.clock, _id(campaign_id), body.by)
     return campaign_out(campaign, needed.value)
-
-
-@router.post("/campaigns/{campaign_id}/approve")
-def approve(campaign_id: str, body: ReviewIn, app: AppDep, actor: Writer) -> CampaignOut:
-    """A CRO or supervisor who did not submit it approves (SAFE-4)."""
-    return campaign_out(review_campaign(app.uow(), app.clock, _id(campaign_id), body.by, True, body.reason))
-
-
-@router.post("/campaigns/{campaign_id}/reject")
-def reject(campaign_id: str, body: ReviewIn, app: AppDep, actor: Writer) -> CampaignOut:
-    return campaign_out(review_campaign(app.uow(), app.clock, _id(campaign_id), body.by, False, body.reason))
 
 
 @router.post("/campaigns/{campaign_id}/audience")

@@ -202,10 +202,15 @@ def new_campaign(
 REVIEWERS = frozenset({"cro", "supervisor"})
 
 
+def require_reviewer(reviewer: str, reviewer_roles: frozenset[str]) -> None:
+    """SAFE-4 and the carrier's policy: only a CRO (or a supervisor the carrier names) reviews."""
+    if not reviewer_roles & REVIEWERS:
+        raise Forbidden(f"{reviewer} may not review campaigns: the cro or supervisor role is needed (SAFE-4)")
+
+
 def review_problem(reviewer: str, reviewer_roles: frozenset[str], campaign: Campaign) -> None:
     """SAFE-4 and the carrier's policy: a CRO (or a supervisor the carrier names) who did not
     submit the campaign reviews it."""
-    if not reviewer_roles & REVIEWERS:
-        raise Forbidden(f"{reviewer} may not review campaigns: the cro or supervisor role is needed (SAFE-4)")
+    require_reviewer(reviewer, reviewer_roles)
     if reviewer in (campaign.submitted_by, campaign.owner):
         raise Forbidden("a campaign cannot be approved by the person who made or submitted it (SAFE-4)")

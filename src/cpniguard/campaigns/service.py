@@ -26,6 +26,7 @@ from cpniguard.campaigns.model import (
     design_problem,
     new_campaign,
     record_problem,
+    require_reviewer,
     required_approval,
     review_problem,
 )
@@ -157,11 +158,14 @@ def submit_campaign(uow: UnitOfWork, clock: Clock, campaign_id: uuid.UUID, by: s
 def review_campaign(
     uow: UnitOfWork, clock: Clock, campaign_id: uuid.UUID, by: str, approve: bool, reason: str
 ) -> Campaign:
-    """The CRO's (or a named supervisor's) decision, never the submitter's own (SAFE-4)."""
+    """The CRO's (or a named supervisor's) decision, never the submitter's own (SAFE-4). `by` is
+    a known member of staff: the console's signed-in user, or the CLI's `--by` (the API has no
+    review route: a key names a system, and a system is no CRO)."""
     now = clock.now()
     why = clean_text(reason, "a reason", 1, 2000)
     with uow:
         user = _user(uow, by)
+        require_reviewer(user.name, user.roles)  # before the campaign is read, as for the makers
         campaign = _campaign(uow, campaign_id)
         review_problem(user.name, user.roles, campaign)
         reviewed = campaign.moved(CampaignStatus.APPROVED if approve else CampaignStatus.REJECTED)
