@@ -42,6 +42,8 @@ class Options:
     quick: bool = False
     work_dir: Path = field(default_factory=lambda: Path("/tmp"))
     notes: list[str] = field(default_factory=list)
+    customers: int | None = None  # the scale run's sizes (benchmarks/scale.py); None: its defaults
+    cdrs: int | None = None
 
     @property
     def data_dir(self) -> Path:

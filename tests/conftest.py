@@ -25,11 +25,14 @@ from cpniguard.customers.model import Customer, ServiceCategory
 from cpniguard.customers.service import NewCustomer, add_customer
 from cpniguard.db.migrate import upgrade
 
+pytest_plugins = ("tests.log_scan",)  # the e2e run logs as production does, and is scanned
+
 PG_URL = os.environ.get("CPNIGUARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PG_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("CPNIGUARD_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 TEST_SIGNING_KEY = "nWGxne/9WmC6hEr0kuwsxERJxWl7MgTQcOwrEvOaKZ8="  # a fixed Ed25519 seed for tests only
+TEST_CPNI_KEY = "Q1BOSS1hdC1yZXN0IHRlc3Qga2V5LCBub3QgcmVhbCE="  # a fixed AES-256 key for tests only (BREACH23-8)
 
 
 def _lettered_id() -> uuid.UUID:
@@ -125,6 +128,7 @@ def app(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[App]:
         database_url=database_url,
         audit_signing_key=TEST_SIGNING_KEY,
         audit_key_file=str(tmp_path / "k"),
+        cpni_key=TEST_CPNI_KEY,
         audit_checkpoint_every=5,
         # argon2 at its cheapest: every sign-in and secret would otherwise cost 0.1 s here. The
         # production cost is measured in benchmarks/credentials.py, not in the tests.

@@ -21,13 +21,15 @@ from cpniguard.auth.lockout import LockoutPolicy
 from cpniguard.auth.service import AuthSettings
 from cpniguard.clock import Clock, SystemClock
 from cpniguard.consent.notices import OptOutAddresses
+from cpniguard.customers.sealing import AesGcmSealer
+from cpniguard.db.cpni_keys import InlineKey, KeyringFile
 from cpniguard.db.engine import make_engine
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.delivery.folder import FolderSender
 from cpniguard.delivery.letters import PdfLetterPrinter
 from cpniguard.delivery.sms import HttpSmsSender
 from cpniguard.delivery.smtp import SmtpEmailSender, parse_smtp_url
-from cpniguard.errors import InvalidInput
+from cpniguard.errors import CpniKeyUnavailable, InvalidInput
 from cpniguard.notifications.model import Channel
 from cpniguard.notifications.service import Letterhead
 from cpniguard.ports import MessageSender
@@ -43,6 +45,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         database_url=env.get("CPNIGUARD_DATABASE_URL", base.database_url),
         audit_signing_key=env.get("CPNIGUARD_AUDIT_SIGNING_KEY") or None,
         audit_key_file=env.get("CPNIGUARD_AUDIT_KEY_FILE", base.audit_key_file),
+        cpni_key=env.get("CPNIGUARD_CPNI_KEY") or None,
+        cpni_key_file=env.get("CPNIGUARD_CPNI_KEY_FILE", base.cpni_key_file),
         operator=env.get("CPNIGUARD_OPERATOR") or env.get("USER") or base.operator,
         host=env.get("CPNIGUARD_HOST", base.host),
         smtp_url=env.get("CPNIGUARD_SMTP_URL") or None,
@@ -124,9 +128,11 @@ class App:
     clock: Clock
     signer: Ed25519Signer | None
     verifier: Ed25519Verifier
+    cpni_keys: InlineKey | KeyringFile
+    sealer: AesGcmSealer
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock, self.signer, self.settings.audit_checkpoint_every)
+        return SqlUnitOfWork(self.engine, self.clock, self.signer, self.settings.audit_checkpoint_every, self.sealer)
 
     @functools.cached_property
     def auth(self) -> AuthSettings:
@@ -188,7 +194,20 @@ class App:
 
 def build(settings: Settings, clock: Clock | None = None) -> App:
     engine = make_engine(settings.database_url)
-    return App(settings, engine, clock or SystemClock(), _signer(settings), Ed25519Verifier())
+    keys = cpni_keys(settings)
+    signer = _signer(settings)
+    return App(settings, engine, clock or SystemClock(), signer, Ed25519Verifier(), keys, AesGcmSealer(keys.load))
+
+
+def cpni_keys(settings: Settings) -> InlineKey | KeyringFile:
+    """Where the CPNI keys are (BREACH23-8): the inline key wins over the file, as the audit key does.
+    A missing file is no error here: only sealing or opening CPNI needs a key."""
+    if settings.cpni_key:
+        try:
+            return InlineKey(settings.cpni_key)
+        except CpniKeyUnavailable as exc:
+            raise InvalidInput(str(exc)) from None
+    return KeyringFile(Path(settings.cpni_key_file))
 
 
 def _signer(settings: Settings) -> Ed25519Signer | None:
@@ -211,3 +230,8 @@ def ensure_signing_key(settings: Settings) -> bool:
     path.write_text(base64.b64encode(new_seed()).decode() + "\n")
     path.chmod(0o600)
     return True
+
+
+def ensure_cpni_keyring(app: App) -> bool:
+    """Creates the CPNI keyring file when no key is configured; True when one was made."""
+    return isinstance(app.cpni_keys, KeyringFile) and app.cpni_keys.create()

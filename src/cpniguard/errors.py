@@ -33,3 +33,21 @@ class StorageUnavailable(DomainError):
     """The database cannot be read or written; decisions fail closed."""
 
     code = "storage_unavailable"
+
+
+class CpniKeyUnavailable(StorageUnavailable):
+    """CPNI at rest cannot be sealed or opened: no key is configured, or the keyring lacks the
+    key a record was sealed with (BREACH23-8). Nothing is read or written in clear instead."""
+
+    code = "cpni_key_unavailable"
+
+
+class CpniSealBroken(StorageUnavailable):
+    """A sealed CPNI record failed authentication: it was altered, or moved to another row or
+    customer. It is refused, never released."""
+
+    code = "cpni_seal_broken"
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index  # which of several values opened together failed

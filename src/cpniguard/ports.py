@@ -54,6 +54,24 @@ class CpniRepository(Protocol):
     def bills(self, customer: CustomerId) -> list[Bill]: ...
 
 
+class CpniSealer(Protocol):
+    """Seals CPNI at rest and opens it again (BREACH23-8). The associated data names where a
+    value is stored; a value opened with other associated data, or altered, is refused."""
+
+    def current_key(self) -> str:
+        """The id of the key new seals use."""
+        ...
+
+    def seal(self, items: Sequence[tuple[bytes, bytes]]) -> tuple[str, list[bytes]]:
+        """(associated data, plaintext) pairs sealed under the current key: its id and the values."""
+        ...
+
+    def open(self, items: Sequence[tuple[str, bytes, bytes]]) -> list[bytes]:
+        """(key id, associated data, sealed value) triples opened: CpniKeyUnavailable when the
+        keyring lacks a key, CpniSealBroken (with the item's index) when one fails authentication."""
+        ...
+
+
 class ConsentRepository(Protocol):
     def add(self, event: ConsentEvent) -> ConsentEvent: ...
     def events(self, customer: CustomerId) -> list[ConsentEvent]: ...
@@ -318,6 +336,7 @@ class CampaignRepository(Protocol):
 
 class PurgeRepository(Protocol):
     def working_data(self, before: datetime) -> dict[str, int]: ...
+    def call_detail(self, before: datetime) -> int: ...
 
 
 class ApiKeyRepository(Protocol):

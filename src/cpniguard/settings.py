@@ -14,6 +14,10 @@ class Settings:
     audit_signing_key: str | None = None
     audit_key_file: str = "cpniguard-audit.key"
     audit_checkpoint_every: int = 10_000
+    # CPNI at rest (BREACH23-8): an AES-256 key in base64 in the environment, or a keyring file
+    # made by `init` and rewritten by `cpniguard cpni rotate-key` (*.key: git ignores it).
+    cpni_key: str | None = None
+    cpni_key_file: str = "cpniguard-cpni.key"
     operator: str = "operator"  # who runs the CLI, as the ledger names them
     host: str = "127.0.0.1"
     port: int = 8000

@@ -24,7 +24,7 @@ from cpniguard.actors import Actor
 from cpniguard.api.app import create_app
 from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.db.migrate import upgrade
-from tests.conftest import PG_REQUIRED, TEST_SIGNING_KEY
+from tests.conftest import PG_REQUIRED, TEST_CPNI_KEY, TEST_SIGNING_KEY
 
 CHROMIUM = os.environ.get("CPNIGUARD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -67,6 +67,7 @@ def live(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         {},
         database_url=database_url,
         audit_signing_key=TEST_SIGNING_KEY,
+        cpni_key=TEST_CPNI_KEY,
         outbox_dir=str(tmp_path / "outbox"),
         serve_worker=False,
         argon2_time_cost=1,  # cheap in tests (see tests/conftest.py)

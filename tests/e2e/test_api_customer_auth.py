@@ -19,7 +19,7 @@ from cpniguard.clock import FixedClock
 from cpniguard.customers.records import Bill, CallDetailRecord, Direction
 from cpniguard.db.migrate import upgrade
 from cpniguard.ids import CustomerId
-from tests.conftest import TEST_SIGNING_KEY, a_customer
+from tests.conftest import TEST_CPNI_KEY, TEST_SIGNING_KEY, a_customer
 
 LONG_AGO = datetime(2024, 1, 2, 15, 0, tzinfo=UTC)
 
@@ -31,6 +31,7 @@ def app(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[App]:
         {},
         database_url=database_url,
         audit_signing_key=TEST_SIGNING_KEY,
+        cpni_key=TEST_CPNI_KEY,
         audit_key_file=str(tmp_path / "k"),
         argon2_time_cost=1,
         argon2_memory_kib=1024,

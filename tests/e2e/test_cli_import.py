@@ -23,7 +23,7 @@ from cpniguard.customers.records import Direction
 from cpniguard.db import bulk
 from cpniguard.db import tables as t
 from cpniguard.jobs import cpni_import
-from tests.conftest import a_customer
+from tests.conftest import TEST_CPNI_KEY, a_customer
 
 CDR_HEADER = "customer_id,service_number,started_at,direction,other_party_number,duration_seconds,charge_cents,location"
 BILL_HEADER = (
@@ -36,6 +36,12 @@ UNKNOWN = "0b7c2f7e-58d4-4c1e-9d8a-3f1f2f0f9a11"
 @pytest.fixture
 def customer(app: App, actor: Actor) -> Customer:
     return a_customer(app, actor)
+
+
+@pytest.fixture(autouse=True)
+def cpni_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands build their app from the environment: the same CPNI key as `app` (BREACH23-8)."""
+    monkeypatch.setenv("CPNIGUARD_CPNI_KEY", TEST_CPNI_KEY)
 
 
 def cli(app: App, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

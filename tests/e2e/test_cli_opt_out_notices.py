@@ -94,5 +94,10 @@ def test_amb_8_a_purge_within_the_last_year_exits_2_and_an_older_one_reports_wha
     err = refused(cli, "purge", "--before", "2026-06-01")
     assert "records younger than one year are kept (AMB-8)" in err
     done = cli.json("purge", "--before", "2025-01-01")
-    assert done["purged"] == {"one_time_codes": 0, "auth_attempts": 0, "campaign_audience": 0}
+    assert done["purged"] == {
+        "one_time_codes": 0,
+        "auth_attempts": 0,
+        "campaign_audience": 0,
+        "call_detail_records": 0,
+    }
     assert {"campaigns", "campaign_events", "disclosures", "audit_entries"} <= set(done["kept_forever"])

@@ -12,7 +12,7 @@ from cpniguard.bootstrap import App, build, load_settings
 from cpniguard.clock import FixedClock
 from cpniguard.customers.model import Customer
 from cpniguard.db.migrate import upgrade
-from tests.conftest import TEST_SIGNING_KEY
+from tests.conftest import TEST_CPNI_KEY, TEST_SIGNING_KEY
 
 # Neither a date, nor a run, nor digits of the test telephone numbers (+1 202 555 0123 ...).
 PIN_CANDIDATES = (
@@ -26,6 +26,7 @@ def cheap_argon2_app(database_url: str, clock: FixedClock, tmp_path: Path) -> Ap
         {},
         database_url=database_url,
         audit_signing_key=TEST_SIGNING_KEY,
+        cpni_key=TEST_CPNI_KEY,
         audit_key_file=str(tmp_path / "k"),
         audit_checkpoint_every=5,
         argon2_time_cost=1,

@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cpniguard.api.auth import actor_for, caller, secret_in
 from cpniguard.errors import (
     Conflict,
+    CpniKeyUnavailable,
+    CpniSealBroken,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -47,6 +49,9 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     Unauthorized: (401, Unauthorized.code),
     Forbidden: (403, Forbidden.code),
     StorageUnavailable: (503, StorageUnavailable.code),
+    # BREACH23-8: CPNI sealed at rest that cannot be opened is not served, in clear or otherwise.
+    CpniKeyUnavailable: (503, CpniKeyUnavailable.code),
+    CpniSealBroken: (503, CpniSealBroken.code),
     DomainError: (400, DomainError.code),
     OperationalError: (503, StorageUnavailable.code),
     DataError: (422, InvalidInput.code),
@@ -60,7 +65,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Unknown customer (a malformed id is unknown too)"},
     409: {"model": ErrorOut, "description": "The request conflicts with what is already recorded"},
     422: {"model": ErrorOut, "description": "Invalid input: the detail names the field and the reason"},
-    503: {"model": ErrorOut, "description": "The database cannot be reached; nothing was decided or written"},
+    503: {
+        "model": ErrorOut,
+        "description": "The database cannot be reached, or stored CPNI cannot be opened (no key, altered); "
+        "nothing was decided or written",
+    },
 }
 
 

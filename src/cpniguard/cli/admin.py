@@ -7,7 +7,7 @@ import os
 import typer
 
 from cpniguard.access.service import create_api_key, list_api_keys, revoke_api_key
-from cpniguard.bootstrap import ensure_signing_key
+from cpniguard.bootstrap import ensure_cpni_keyring, ensure_signing_key
 from cpniguard.cli.common import JSON_OPTION, emit, err, state
 from cpniguard.db.migrate import upgrade
 from cpniguard.redaction import logging_config
@@ -18,15 +18,18 @@ api_keys = typer.Typer(no_args_is_help=True, help="API keys for calling systems 
 
 
 def init(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
-    """Create or upgrade the database schema to the newest revision; make the audit signing key."""
+    """Create or upgrade the database schema to the newest revision; make the audit signing key
+    and the CPNI keyring (BREACH23-8) when they are missing. Keep both out of backups."""
     app = state(ctx).app(migrated=False)
     made_key = ensure_signing_key(app.settings)
-    revision = upgrade(app.engine)
+    made_keyring = ensure_cpni_keyring(app)
+    revision = upgrade(app.engine, app.sealer)  # stored call detail is sealed on the way to 0010
     emit(
         {
             "database": app.engine.url.render_as_string(hide_password=True),
             "revision": revision,
             "audit_key_created": made_key,
+            "cpni_keyring_created": made_keyring,
         },
         as_json,
     )

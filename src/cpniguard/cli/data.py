@@ -1,4 +1,4 @@
-"""`cpniguard demo` and `cpniguard import cdrs|bills`: bulk data in, in batches."""
+"""`cpniguard demo` and `cpniguard import customers|cdrs|bills`: bulk data in, in batches."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cpniguard.calendar import eastern_date, start_of_day
 from cpniguard.cli.common import JSON_OPTION, advance, emit, progress, state
 from cpniguard.errors import InvalidInput
 from cpniguard.jobs.cpni_import import BILLS, CALL_DETAIL, CsvFormat, import_csv
+from cpniguard.jobs.customer_import import import_customers
 from cpniguard.jobs.demo import DEFAULT_SEED, DemoCarrier
 from cpniguard.jobs.demo_load import DEMO_KEY_NAME, customers_present, ensure_demo_key, load_demo
 from cpniguard.jobs.demo_staff import ensure_demo_staff
@@ -82,6 +83,23 @@ def _demo_staff(made: dict[str, str]) -> dict[str, Any]:
     return {"created": True, "sign_in": made, "file": str(path.resolve())}
 
 
+@imports.command("customers")
+def customers_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., metavar="FILE.csv", help="Customer accounts, with a header line."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Import customer accounts: name, telephone_numbers (";" between several; the first is the
+    services' number) and optionally id, kind (residential|business), language (en|de),
+    listing_status, emails (";" between several), postal_address, services (";" between
+    categories; default local) and customer_since (YYYY-MM-DD or a date-time with its offset)."""
+    st = state(ctx)
+    app = st.app()
+    with progress("importing customers", _size(file)) as bar:
+        summary = import_customers(app.uow, app.clock, st.actor(), file, lambda n: advance(bar, n))
+    emit({"file": str(file), "imported": "customers", **asdict(summary)}, as_json)
+
+
 @imports.command("cdrs")
 def cdrs(
     ctx: typer.Context,
@@ -107,10 +125,13 @@ def bills(
 def _import(ctx: typer.Context, file: Path, kind: CsvFormat[Any], as_json: bool) -> None:
     st = state(ctx)
     app = st.app()
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None
-    with progress(f"importing {kind.name}", size) as bar:
+    with progress(f"importing {kind.name}", _size(file)) as bar:
         summary = import_csv(app.uow, app.clock, st.actor(), file, kind, lambda n: advance(bar, n))
     emit({"file": str(file), "imported": kind.name, **asdict(summary)}, as_json)
+
+
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from None

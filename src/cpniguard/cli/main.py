@@ -17,6 +17,7 @@ from cpniguard.cli import (
     campaigns,
     certification,
     consent,
+    cpni,
     credentials,
     data,
     mailbox,
@@ -27,6 +28,7 @@ from cpniguard.cli import (
 )
 from cpniguard.cli.common import State, fail
 from cpniguard.errors import DomainError
+from cpniguard.redaction import configure_logging
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -75,6 +77,7 @@ app.command("restore")(backup.restore)
 app.add_typer(admin.api_keys, name="api-keys")
 app.command("demo")(data.demo)
 app.add_typer(data.imports, name="import")
+app.add_typer(cpni.cpni, name="cpni")
 app.add_typer(mailbox.mail, name="mail")
 app.add_typer(breaches.breach, name="breach")
 app.add_typer(breaches.calendar, name="calendar")
@@ -87,6 +90,7 @@ app.add_typer(certification.certification, name="certification")
 
 def run(argv: list[str] | None = None) -> None:
     """Runs the command; a refusal is one line on stderr and exit 2, never a traceback."""
+    configure_logging()  # rule 9: what the worker or the mail listener logs passes the redaction
     try:
         app(args=argv, prog_name="cpniguard", standalone_mode=False)
     except DomainError as exc:

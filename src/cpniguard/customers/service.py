@@ -10,6 +10,7 @@ from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
 from cpniguard.customers.model import (
+    Contact,
     ContactKind,
     Customer,
     CustomerKind,
@@ -41,13 +42,14 @@ class NewCustomer:
     listing_status: ListingStatus = ListingStatus.NON_PUBLISHED
 
 
-def build_customer(spec: NewCustomer, at: datetime) -> Customer:
-    """Validates everything before anything is stored, so bad input writes nothing."""
+def build_customer(spec: NewCustomer, at: datetime, customer_id: CustomerId | None = None) -> Customer:
+    """Validates everything before anything is stored, so bad input writes nothing. An id is
+    given when the account comes from another system (a billing export) that already names it."""
     if not spec.telephone_numbers:
         raise InvalidInput("a customer needs a telephone number of record")
-    cid = CustomerId(new_id())
+    cid = customer_id or CustomerId(new_id())
     numbers = [normalise_telephone_number(n) for n in spec.telephone_numbers]
-    contacts = [new_contact(cid, ContactKind.TELEPHONE, n, at) for n in numbers]
+    contacts = [Contact(new_id(), cid, ContactKind.TELEPHONE, n, at) for n in numbers]  # normalised once
     contacts += [new_contact(cid, ContactKind.EMAIL, e, at) for e in spec.emails]
     contacts += [new_contact(cid, ContactKind.POSTAL, p, at) for p in spec.postal_addresses]
     categories = spec.services or (ServiceCategory.LOCAL,)

@@ -4,8 +4,8 @@ SQLite: the online backup API copies a consistent snapshot while the service run
 restore writes the target through the same API in one transaction under SQLite's own locks.
 Replacing the file by rename instead would leave open connections on the old file and a
 `-wal` file beside it that SQLite would replay onto the new one. PostgreSQL: `pg_dump
---format=custom` (one snapshot) and `pg_restore --single-transaction`, so a failed restore
-changes nothing. When the URL sets `search_path` (one schema per tenant or test), only that
+--format=custom` (one snapshot), restored by pg_restore into psql in one transaction, so a
+failed restore changes nothing. When the URL sets `search_path` (one schema per tenant or test), only that
 schema is dumped and restored.
 
 The audit signing key is never part of a backup: a stolen backup must not be able to sign
@@ -37,6 +37,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 MARKER_TABLES = frozenset({"alembic_version", "audit_entries", "customers"})
 SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([A-Za-z_][A-Za-z0-9_$]*)")
 PG_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
+PG_SCHEMA = re.compile(r"^\d+; \d+ \d+ SCHEMA - (\S+) ")
 
 
 class BackupFailed(Exception):
@@ -232,11 +233,37 @@ def _check_pg_backup(source: Path, schema: str | None) -> None:
 
 
 def _pg_restore(url: URL, source: Path) -> None:
-    args = ["--clean", "--if-exists", "--no-owner", "--single-transaction", str(source)]
-    command, env = _pg_command("pg_restore", url, *args)
-    done = _run(command, env)
+    """The schema is emptied and filled again in one psql transaction, fed by pg_restore as it
+    reads the archive. Not `pg_restore --clean`: its drops start with the constraints of the
+    month partitions of call detail (0011), which PostgreSQL refuses to drop on their own."""
+    schema = _search_path(url) or "public"
+    quoted = '"' + schema.replace('"', '""') + '"'
+    clean = f"DROP SCHEMA IF EXISTS {quoted} CASCADE;\n"
+    if schema not in _pg_schemas(source):  # the archive makes its schema itself when it holds it
+        clean += f"CREATE SCHEMA {quoted};\n"
+    reader = [_pg_binary("pg_restore"), "--no-owner", "--no-acl", "--file=-", str(source)]
+    command, env = _pg_command("psql", url, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction")
+    with tempfile.TemporaryDirectory(prefix="cpniguard-restore-") as folder:
+        first = Path(folder) / "clean.sql"
+        first.write_text(clean)
+        command += [f"--file={first}", "--file=-"]
+        with subprocess.Popen(reader, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as archive:  # noqa: S603
+            done = subprocess.run(  # noqa: S603 - a list of arguments, never a shell line
+                command, stdin=archive.stdout, env=env, capture_output=True, text=True, check=False
+            )
+            if archive.stdout is not None:
+                archive.stdout.close()
+            read_error = archive.stderr.read().decode(errors="replace") if archive.stderr else ""
+            archive.wait()
+    if archive.returncode != 0:
+        raise BackupFailed(f"pg_restore failed, nothing changed: {_first_line(read_error)}")
     if done.returncode != 0:
-        raise BackupFailed(f"pg_restore failed, nothing changed: {_first_line(done.stderr)}")
+        raise BackupFailed(f"restore failed, nothing changed: {_first_line(done.stderr)}")
+
+
+def _pg_schemas(source: Path) -> set[str]:
+    done = _run([_pg_binary("pg_restore"), "--list", str(source)], dict(os.environ))
+    return {found.group(1) for line in done.stdout.splitlines() if (found := PG_SCHEMA.match(line))}
 
 
 # Files

@@ -21,10 +21,13 @@ from cpniguard.customers.model import (
     Service,
     ServiceCategory,
 )
-from cpniguard.customers.records import Bill, CallDetailRecord, Direction
+from cpniguard.customers.records import Bill, CallDetailRecord
+from cpniguard.db import cpni_sealing as sealing
 from cpniguard.db import tables as t
+from cpniguard.db.cdr_partitions import MonthlyPartitions
 from cpniguard.decisions.model import CustomerFacts
 from cpniguard.ids import CustomerId
+from cpniguard.ports import CpniSealer
 
 
 def customer_row(customer: Customer) -> dict[str, Any]:
@@ -172,63 +175,47 @@ class SqlCustomerRepository:
         return [found[i].with_parts(tuple(services[i]), tuple(contacts[i])) for i in ids if i in found]
 
 
-def cdr_row(record: CallDetailRecord, imported_at: Any) -> dict[str, Any]:
-    row = asdict(record)
-    row["direction"] = record.direction.value
-    row["imported_at"] = imported_at
-    return row
-
-
 class SqlCpniRepository:
-    def __init__(self, conn: Connection, now: Any) -> None:
+    """Call detail records and bills, sealed at rest (BREACH23-8, db/cpni_sealing.py)."""
+
+    def __init__(self, conn: Connection, now: Any, sealer: CpniSealer) -> None:
         self._conn = conn
         self._now = now
+        self._sealer = sealer
+        self._months = MonthlyPartitions(conn)
 
     def add_call_detail(self, records: Sequence[CallDetailRecord]) -> None:
-        if records:
-            at = self._now()
-            self._conn.execute(insert(t.call_detail_records), [cdr_row(r, at) for r in records])
+        self.write_call_detail(records, [self._now()] * len(records))
 
     def add_bills(self, bills: Sequence[Bill]) -> None:
-        if bills:
-            at = self._now()
-            self._conn.execute(insert(t.bills), [{**asdict(b), "imported_at": at} for b in bills])
+        self.write_bills(bills, [self._now()] * len(bills))
+
+    def write_call_detail(self, records: Sequence[CallDetailRecord], imported_at: Sequence[datetime]) -> int:
+        """Many records at once (COPY on PostgreSQL), each with its time of import; how many."""
+        self._months.ensure(r.started_at for r in records)  # PostgreSQL: a partition per month
+        return sealing.write_call_detail(self._conn, self._sealer, records, imported_at)
+
+    def write_bills(self, bills: Sequence[Bill], imported_at: Sequence[datetime]) -> int:
+        return sealing.write_bills(self._conn, self._sealer, bills, imported_at)
 
     def call_detail(self, customer: CustomerId, limit: int) -> list[CallDetailRecord]:
         c = t.call_detail_records.c
-        rows = self._conn.execute(
-            select(t.call_detail_records).where(c.customer_id == customer).order_by(c.started_at.desc()).limit(limit)
-        )
-        return [
-            CallDetailRecord(
-                r.id,
-                CustomerId(r.customer_id),
-                r.service_number,
-                r.started_at,
-                Direction(r.direction),
-                r.other_party_number,
-                r.duration_seconds,
-                r.charge_cents,
-                r.location,
-            )
-            for r in rows
-        ]
+        query = select(*sealing.CALL_DETAIL.reading()).where(c.customer_id == customer)
+        rows = self._conn.execute(query.order_by(c.started_at.desc()).limit(limit))
+        return sealing.open_call_detail(self._sealer, rows)
 
     def bills(self, customer: CustomerId) -> list[Bill]:
         c = t.bills.c
-        rows = self._conn.execute(select(t.bills).where(c.customer_id == customer).order_by(c.period.desc()))
-        return [
-            Bill(
-                r.id,
-                CustomerId(r.customer_id),
-                r.period,
-                r.account_number,
-                r.total_cents,
-                r.local_charges_cents,
-                r.long_distance_charges_cents,
-                r.directory_assistance_charges_cents,
-                r.feature_charges_cents,
-                r.minutes_used,
-            )
-            for r in rows
-        ]
+        query = select(*sealing.BILLS.reading()).where(c.customer_id == customer).order_by(c.period.desc())
+        return sealing.open_bills(self._sealer, self._conn.execute(query))
+
+    def reseal(self, table: sealing.SealedTable, after: uuid.UUID | None, limit: int) -> tuple[int, uuid.UUID | None]:
+        """A batch of a key rotation: see `cpni_sealing.reseal`."""
+        return sealing.reseal(self._conn, self._sealer, table, after, limit)
+
+    def keys_in_use(self) -> dict[str, dict[str, int]]:
+        return sealing.keys_in_use(self._conn)
+
+    def hold_keys_exclusively(self) -> None:
+        """Until commit no writer takes a key: those still writing have finished (PostgreSQL)."""
+        sealing.hold_keys_exclusively(self._conn)

@@ -7,6 +7,9 @@ A campaign's audience snapshot is the record of whom it was for: it is kept whil
 is in effect and a year after it was completed (AMB-8), so only snapshots of campaigns
 completed before `before` (at least a year ago, `consent.retention`) are deleted; a campaign
 archived without completing never ran and its snapshot is kept.
+
+Call detail records go once their calls are older than `before` and than the 18 months that
+47 CFR 42.6 keeps toll records (`consent.retention`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
+from cpniguard.db import cdr_partitions
 from cpniguard.db import tables as t
 
 FINISHED = ("completed", "archived")
@@ -38,3 +42,11 @@ class SqlPurge:
             ),
         }
         return {kind: int(result.rowcount or 0) for kind, result in done.items()}
+
+    def call_detail(self, before: datetime) -> int:
+        """Calls that started before `before`: on PostgreSQL whole months go by dropping their
+        partitions, and a DELETE takes the rest (the month `before` falls in, the default)."""
+        dropped = cdr_partitions.drop_months_before(self._conn, before) if cdr_partitions.partitioned(self._conn) else 0
+        c = t.call_detail_records.c
+        deleted = self._conn.execute(delete(t.call_detail_records).where(c.started_at < before))
+        return dropped + int(deleted.rowcount or 0)

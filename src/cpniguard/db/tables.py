@@ -107,19 +107,19 @@ contacts = Table(
     Index("ix_contacts_value", "value"),
 )
 
+# CPNI at rest (BREACH23-8, db/cpni_sealing.py): in clear only what indexes, retention and the
+# monthly partitioning to come need; the record itself is `sealed` (AES-GCM) under `key_id`.
 call_detail_records = Table(
     "call_detail_records",
     metadata,
     Column("id", Uuid, primary_key=True),
     _customer_fk(),
-    Column("service_number", String(20), nullable=False),
-    Column("started_at", UTCDateTime, nullable=False),
-    Column("direction", String(10), nullable=False),
-    Column("other_party_number", String(20), nullable=False),
-    Column("duration_seconds", Integer, nullable=False),
-    Column("charge_cents", Integer, nullable=False),
-    Column("location", String(100), nullable=False, default=""),
+    # On PostgreSQL partitioned by month of started_at (0011, db/cdr_partitions.py), so the key
+    # must hold it: (id, started_at) there; SQLite's table keeps the key id alone.
+    Column("started_at", UTCDateTime, primary_key=True),
     Column("imported_at", UTCDateTime, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
     Index("ix_call_detail_records_customer_started", "customer_id", "started_at"),
 )
 
@@ -129,14 +129,9 @@ bills = Table(
     Column("id", Uuid, primary_key=True),
     _customer_fk(),
     Column("period", String(7), nullable=False),
-    Column("account_number", String(40), nullable=False),
-    Column("total_cents", Integer, nullable=False),
-    Column("local_charges_cents", Integer, nullable=False),
-    Column("long_distance_charges_cents", Integer, nullable=False),
-    Column("directory_assistance_charges_cents", Integer, nullable=False),
-    Column("feature_charges_cents", Integer, nullable=False),
-    Column("minutes_used", Integer, nullable=False),
     Column("imported_at", UTCDateTime, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
     UniqueConstraint("customer_id", "period"),
 )
 

@@ -31,7 +31,7 @@ from cpniguard.db.privacy_repo import SqlPrivacyRepository
 from cpniguard.db.purge import SqlPurge
 from cpniguard.db.web_repo import SqlWebRepository
 from cpniguard.errors import StorageUnavailable
-from cpniguard.ports import Signer
+from cpniguard.ports import CpniSealer, Signer
 
 DRIVER_STORAGE_ERRORS = (sqlite3.OperationalError, psycopg.OperationalError, psycopg.InternalError)
 
@@ -64,11 +64,14 @@ class WriterLock:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, clock: Clock, signer: Signer | None, checkpoint_every: int) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, signer: Signer | None, checkpoint_every: int, sealer: CpniSealer
+    ) -> None:
         self._engine = engine
         self._clock = clock
         self._signer = signer
         self._checkpoint_every = checkpoint_every
+        self._sealer = sealer
         self._conn: Connection | None = None
         self._lock = WriterLock(None)
 
@@ -82,7 +85,7 @@ class SqlUnitOfWork:
             raise StorageUnavailable(f"database unavailable: {exc.orig}") from None
         self._conn = conn
         self.customers = SqlCustomerRepository(conn)
-        self.cpni = SqlCpniRepository(conn, self._clock.now)
+        self.cpni = SqlCpniRepository(conn, self._clock.now, self._sealer)
         self.consent = SqlConsentRepository(conn)
         self.audit = SqlAuditRepository(conn, self._signer, self._checkpoint_every)
         self.outbox = SqlOutboxRepository(conn)

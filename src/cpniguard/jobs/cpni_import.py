@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
 from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.db import bulk
-from cpniguard.db import tables as t
+from cpniguard.db.customer_repo import SqlCpniRepository
+from cpniguard.db.import_tally import CustomerTally
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.errors import InvalidInput
 from cpniguard.jobs import csv_fields
@@ -42,7 +43,7 @@ class CsvFormat(Generic[R]):
     name: str
     columns: tuple[str, ...]
     optional: frozenset[str]
-    table: Table
+    write: Callable[[SqlCpniRepository, Sequence[R], Sequence[datetime]], int]  # sealed (BREACH23-8)
     parse: Callable[[Fields], R]
     check: Callable[[Connection, Numbered[R]], None] | None = None
 
@@ -51,14 +52,14 @@ CALL_DETAIL: CsvFormat[CallDetailRecord] = CsvFormat(
     "call-detail-records",
     csv_fields.CDR_COLUMNS,
     frozenset({"location"}),
-    t.call_detail_records,
+    SqlCpniRepository.write_call_detail,
     csv_fields.call_detail_record,
 )
 BILLS: CsvFormat[Bill] = CsvFormat(
     "bills",
     csv_fields.BILL_COLUMNS,
     frozenset(),
-    t.bills,
+    SqlCpniRepository.write_bills,
     csv_fields.bill,
     csv_fields.check_no_second_bill,
 )
@@ -81,17 +82,17 @@ def import_csv(
 ) -> ImportSummary:
     """Imports the whole file or nothing; one audit entry records what came in."""
     now = clock.now()
-    customers: set[uuid.UUID] = set()
     records = 0
     with new_uow() as uow, _Lines.open(path) as lines:
         conn = uow.connection
         bulk.prepare_for_bulk(conn)
+        customers = CustomerTally(conn)  # not a set in memory: it grew with the file (import_tally)
         for batch in _batches(conn, kind, lines):
             found = [record for _, record in batch]
-            records += bulk.insert_records(conn, kind.table, found, imported_at=[now] * len(found))
-            customers.update(record.customer_id for record in found)
+            records += kind.write(uow.cpni, found, [now] * len(found))
+            customers.add(record.customer_id for record in found)
             progress(lines.unreported())
-        summary = ImportSummary(records, len(customers), lines.digest.hexdigest())
+        summary = ImportSummary(records, customers.count(), lines.digest.hexdigest())
         details = {"kind": kind.name, "file": path.name, **asdict(summary)}
         uow.audit.add(AuditEntry.of("customers:cpni:imported", actor, now, categories=("cpni",), details=details))
         bulk.refresh_statistics(conn)

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from cpniguard.access.model import SCOPES
 from cpniguard.access.service import create_api_key
 from cpniguard.actors import Actor
@@ -64,7 +62,7 @@ def load_demo(
         with new_uow() as uow:
             if start == 0 and uow.customers.exists(batch.customers[0].id):
                 raise Conflict(f"the demo customers of seed {carrier.seed} exist already: pass another --seed")
-            _write(uow.connection, batch, carrier.as_of, counts)
+            _write(uow, batch, carrier.as_of, counts)
             for entry in _audit_entries(batch, actor, clock.now()):
                 uow.audit.add(entry)
                 counts.audit_entries += 1
@@ -76,7 +74,8 @@ def load_demo(
     return counts
 
 
-def _write(conn: Connection, batch: DemoBatch, as_of: datetime, counts: DemoCounts) -> None:
+def _write(uow: SqlUnitOfWork, batch: DemoBatch, as_of: datetime, counts: DemoCounts) -> None:
+    conn = uow.connection
     bulk.prepare_for_bulk(conn)
     services = [s for c in batch.customers for s in c.services]
     contacts = [k for c in batch.customers for k in c.contacts]
@@ -85,10 +84,8 @@ def _write(conn: Connection, batch: DemoBatch, as_of: datetime, counts: DemoCoun
     counts.customers += bulk.insert_rows(conn, t.customers, [customer_row(c) for c in batch.customers])
     counts.services += bulk.insert_records(conn, t.services, services)
     counts.contacts += bulk.insert_records(conn, t.contacts, contacts)
-    counts.call_detail_records += bulk.insert_records(
-        conn, t.call_detail_records, batch.call_detail, imported_at=calls_in
-    )
-    counts.bills += bulk.insert_records(conn, t.bills, batch.bills, imported_at=bills_in)
+    counts.call_detail_records += uow.cpni.write_call_detail(batch.call_detail, calls_in)  # sealed (BREACH23-8)
+    counts.bills += uow.cpni.write_bills(batch.bills, bills_in)
     # Stored in the order they took effect, so each event's seq agrees with its time.
     counts.consent_events += bulk.insert_rows(conn, t.consent_events, [event_row(e) for e in batch.consent_events])
     counts.consent_states += bulk.insert_rows(conn, t.consent_state, [state_row(s) for s in batch.consent_states])
