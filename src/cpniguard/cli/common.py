@@ -40,6 +40,13 @@ class State:
             require_schema(self._app)
         return self._app
 
+    def close(self) -> None:
+        """The command is over: its pooled connections close now, not when the collector finds
+        the engine (in one process running many commands, as the tests do, they piled up)."""
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
     def actor(self) -> Actor:
         return Actor.cli(self.app(migrated=False).settings.operator)
 

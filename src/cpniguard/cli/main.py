@@ -46,6 +46,7 @@ def main(
     ),
 ) -> None:
     ctx.obj = State(database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 app.command("init")(admin.init)
