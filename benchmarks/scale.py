@@ -416,7 +416,7 @@ def _audience(app: App, url: str, size: str, expected: int) -> Result:
     ours = time.perf_counter() - start
     floor, counted = audience._floor_postgresql(url)
     frozen = bare_freeze(url)
-    included = len(outcome.allowed)
+    included = outcome.included
     say(
         f"  audience {included:,} in {ours:.2f} s; bare COUNT {floor:.2f} s ({counted:,}; seeded {expected:,}); "
         f"bare INSERT ... SELECT of them {frozen:.2f} s"

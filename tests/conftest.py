@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,8 +88,78 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+_PG_TEMPLATE: list[str] = []  # the migrated schema as SQL, made once per run
+
+
+def _pg_dump() -> str | None:
+    found = shutil.which("pg_dump")
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"), reverse=True)
+    return str(candidates[0]) if candidates else None
+
+
+def _pg_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def _migrated_schema_sql(placeholder: str) -> str | None:
+    """The head schema as a SQL script naming `placeholder` as its schema, or None without a
+    usable pg_dump. Migrating took 0.55 s per PostgreSQL test; replaying the dump 0.17 s."""
+    dump = _pg_dump()
+    if dump is None:
+        return None
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {placeholder}")
+    try:
+        built = build(load_settings({}, database_url=_pg_url(placeholder)))
+        upgrade(built.engine)
+        built.close()
+        info = psycopg.conninfo.conninfo_to_dict(PG_URL)
+        args = [dump, "--no-owner", "--no-privileges", "--inserts", "-n", placeholder]
+        args += ["-h", str(info.get("host", "127.0.0.1")), "-p", str(info.get("port", 5432))]
+        args += ["-U", str(info.get("user", "postgres")), "-d", str(info.get("dbname", "test"))]
+        done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60)
+        if done.returncode != 0:
+            return None
+        # psql's meta-commands (\restrict) are not SQL
+        return "\n".join(line for line in done.stdout.splitlines() if not line.startswith("\\"))
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {placeholder} CASCADE")
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema at the head revision, dropped afterwards; yields its URL.
+    Like SQLite's copied template file: later `upgrade` calls find nothing to do."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    if not _PG_TEMPLATE:
+        placeholder = f"tpl_{uuid.uuid4().hex}"
+        _PG_TEMPLATE.append(placeholder)
+        _PG_TEMPLATE.append(_migrated_schema_sql(placeholder) or "")
+    placeholder, script = _PG_TEMPLATE
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        if script:
+            conn.execute(script.replace(placeholder, schema))  # type: ignore[arg-type]
+        else:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    if not script:
+        built = build(load_settings({}, database_url=_pg_url(schema)))
+        upgrade(built.engine)
+        built.close()
+    try:
+        yield _pg_url(schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A database at the head revision: a copy of a migrated SQLite file, or a PostgreSQL
+    schema replayed from a migrated one."""
     backend = getattr(request, "param", "sqlite")
     require_backend(backend)
     if backend == "sqlite":
@@ -95,13 +167,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as url:
+        yield url
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

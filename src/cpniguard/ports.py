@@ -316,8 +316,12 @@ class CampaignRepository(Protocol):
         built_at: datetime,
         at: datetime,
     ) -> None:
-        """Replaces the campaign's audience snapshot with `customers` (dashed UUID text) and the
-        count of those excluded, by reason."""
+        """Adds `customers` (dashed UUID text) to the campaign's audience snapshot and records
+        when it was built, for which moment, and the count of those excluded, by reason."""
+        ...
+
+    def clear_audience(self, campaign_id: uuid.UUID) -> None:
+        """Empties the snapshot before a build fills it again."""
         ...
 
     def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]: ...
@@ -354,10 +358,15 @@ class BatchOutcome:
     allowed: list[str] = field(default_factory=list)  # customer ids, as canonical UUID text
     denied: dict[str, int] = field(default_factory=dict)
     denied_ids: dict[str, list[str]] | None = None  # by reason, when asked for (keep_denied)
+    stored: int = 0  # allowed and written by the store straight into a campaign's audience, not listed
+
+    @property
+    def included(self) -> int:
+        return len(self.allowed) + self.stored
 
     @property
     def total(self) -> int:
-        return len(self.allowed) + sum(self.denied.values())
+        return self.included + sum(self.denied.values())
 
 
 class BatchDecisions(Protocol):
@@ -372,7 +381,12 @@ class BatchDecisions(Protocol):
         reference: str | None = None,
         keep_denied: bool = False,
         segment: ServiceCategory | None = None,
-    ) -> BatchOutcome: ...
+        into: uuid.UUID | None = None,
+    ) -> BatchOutcome:
+        """`into`: the allowed customers are added by the store itself to this campaign's
+        audience snapshot and counted in `stored` (a million ids never pass through Python);
+        only those decided by replaying their events are listed in `allowed`."""
+        ...
 
 
 class BreachRepository(Protocol):

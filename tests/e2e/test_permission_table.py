@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import typer
 from fastapi import FastAPI
@@ -48,7 +47,7 @@ from cpniguard.notifications.service import list_notices
 from cpniguard.privacy_office.staff import record_training
 from cpniguard.web.portal_forms import FORM_COOKIE
 from cpniguard.web.security import PORTAL_COOKIE, SESSION_COOKIE
-from tests.conftest import BACKENDS, PG_URL, T0, TEST_SIGNING_KEY, a_customer, require_backend
+from tests.conftest import BACKENDS, T0, TEST_SIGNING_KEY, a_customer, postgres_schema, require_backend
 from tests.e2e.permission_table import (
     CALLERS,
     COMMANDS,
@@ -118,13 +117,8 @@ def _database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'table.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

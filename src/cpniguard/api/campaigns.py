@@ -176,7 +176,7 @@ def audience(campaign_id: str, body: AudienceIn, app: AppDep, actor: Writer) -> 
     """Build and freeze the audience: included, and excluded counted by reason."""
     at = parse_moment(body.at) if body.at is not None else None
     outcome = build_audience(app.uow(), app.clock, actor, _id(campaign_id), at)
-    return AudienceOut(campaign=campaign_id, included=len(outcome.allowed), excluded=outcome.denied)
+    return AudienceOut(campaign=campaign_id, included=outcome.included, excluded=outcome.denied)
 
 
 @router.post("/campaigns/{campaign_id}/export", response_class=Response)

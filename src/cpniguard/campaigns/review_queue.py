@@ -84,7 +84,7 @@ def count_audience(uow: UnitOfWork, clock: Clock, actor: Actor, campaign_id: uui
         if campaign.status is not CampaignStatus.SUBMITTED:
             raise Conflict(f"the campaign is {campaign.status.value}: only a submitted campaign's audience is counted")
         outcome = audience_at(uow, campaign, now, None)
-        details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
+        details = {"campaign": str(campaign.id), "included": outcome.included, "excluded": outcome.denied}
         uow.audit.add(
             AuditEntry.of(
                 "campaigns:audience:counted",

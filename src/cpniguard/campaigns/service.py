@@ -189,9 +189,10 @@ def build_audience(
             raise Conflict("the campaign is running: its frozen audience is the record of whom it reached (SAFE-3)")
         if campaign.status is not CampaignStatus.APPROVED:
             raise Conflict(f"the campaign is {campaign.status.value}: only an approved campaign builds an audience")
-        outcome = audience_at(uow, campaign, when, None)
+        uow.campaigns.clear_audience(campaign.id)
+        outcome = audience_at(uow, campaign, when, None, into=campaign.id)
         uow.campaigns.freeze_audience(campaign.id, outcome.allowed, outcome.denied, now, when)
-        details = {"campaign": str(campaign.id), "included": len(outcome.allowed), "excluded": outcome.denied}
+        details = {"campaign": str(campaign.id), "included": outcome.included, "excluded": outcome.denied}
         uow.audit.add(
             AuditEntry.of(
                 "campaigns:audience:built",
@@ -210,12 +211,19 @@ OBJECTED = "customer objected"
 ALREADY_APPROVED = "already approved"
 
 
-def audience_at(uow: UnitOfWork, campaign: Campaign, at: datetime, customers: list[uuid.UUID] | None) -> BatchOutcome:
+def audience_at(
+    uow: UnitOfWork,
+    campaign: Campaign,
+    at: datetime,
+    customers: list[uuid.UUID] | None,
+    into: uuid.UUID | None = None,
+) -> BatchOutcome:
     """Who the campaign may reach at `at`: those the gate allows; for a request for approval
-    (SAFE-4), those who do not have the approval yet and have not objected."""
+    (SAFE-4), those who do not have the approval yet and have not objected. `into`: a campaign
+    whose audience snapshot takes those the store decides directly (BatchDecisions.decide)."""
     purpose, offer = campaign.purpose.value, campaign.offer_category
     if not campaign.asks_for_approval:
-        return uow.batch.decide(purpose, at, customers, offer, segment=campaign.segment)
+        return uow.batch.decide(purpose, at, customers, offer, segment=campaign.segment, into=into)
     decided = uow.batch.decide(purpose, at, customers, offer, keep_denied=True, segment=campaign.segment)
     lacking = decided.denied_ids or {}
     reachable = [c for reason, ids in lacking.items() if reason != OBJECTED for c in ids]

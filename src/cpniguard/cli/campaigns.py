@@ -198,7 +198,7 @@ def audience(
         outcome = build_audience(
             app.uow(), app.clock, st.actor(), campaign_id_of(campaign_id), when(at, app) if at else None
         )
-    emit({"campaign": campaign_id, "included": len(outcome.allowed), "excluded": outcome.denied}, as_json)
+    emit({"campaign": campaign_id, "included": outcome.included, "excluded": outcome.denied}, as_json)
 
 
 @campaigns.command("export")

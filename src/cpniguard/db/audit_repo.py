@@ -8,6 +8,7 @@ the linked rows as they are, verifying (`audit_scan`) hashes what it reads back.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,10 +34,12 @@ from cpniguard.audit.model import (
 )
 from cpniguard.db import audit_scan
 from cpniguard.db import tables as t
+from cpniguard.db.refusals import refusal
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import Signer
 
 HEAD_ID = 1
+log = logging.getLogger(__name__)
 COLUMNS = (*PAYLOAD_FIELDS, "hash")
 NAMES = ", ".join(COLUMNS)
 INSERT_AND_MOVE_HEAD = (
@@ -114,12 +117,23 @@ class SqlAuditRepository:
             with contextlib.suppress(psycopg.Error):
                 driver.rollback()
             cause = exc.orig if isinstance(exc, DBAPIError) else exc
-            raise StorageUnavailable(f"the change was not stored: {str(cause).strip().splitlines()[0]}") from None
+            raise StorageUnavailable(f"the change was not stored: {refusal(cause)}") from None
         assert row is not None
         before, last_seq, last_hash = int(row[0]), int(row[1]), str(row[2])
         if self._signer is not None and self._every > 0 and last_seq // self._every > before // self._every:
-            self.add_checkpoint(self.sign_head(last_seq, last_hash, now))
+            self._checkpoint_after_commit(self.sign_head(last_seq, last_hash, now), commit)
+
+    def _checkpoint_after_commit(self, checkpoint: Checkpoint, commit: Callable[[], None]) -> None:
+        """The change is committed already: a checkpoint that cannot be stored (a full disk, a
+        lost server) must not answer "not stored" for it, or a retried request stores it twice
+        (issue 7). The chain verifies without it, and the next checkpoint due signs a later head."""
+        try:
+            self.add_checkpoint(checkpoint)
             commit()
+        except DBAPIError as exc:
+            with contextlib.suppress(DBAPIError):
+                self._conn.rollback()
+            log.warning("audit checkpoint at seq %d not stored: %s", checkpoint.seq, refusal(exc.orig))
 
     def _insert(self, rows: Sequence[StoredEntry]) -> None:
         """Rows go to the driver as they are (all text but seq), in this transaction."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    insert,
     literal,
     literal_column,
     null,
@@ -105,6 +106,7 @@ class SqlBatchDecisions:
         reference: str | None = None,
         keep_denied: bool = False,
         segment: ServiceCategory | None = None,
+        into: uuid.UUID | None = None,
     ) -> BatchOutcome:
         gate = Purpose(purpose)
         # A campaign's audience criterion: only customers who subscribe to this service at `at`.
@@ -113,7 +115,9 @@ class SqlBatchDecisions:
         reason = _reason(gate, at, offer_bucket, reference).label("reason")
         current = or_(s.last_event_at.is_(None), s.last_event_at <= at)
         text_id = cast(c.id, String).label("id")
-        base = select(text_id, reason).select_from(t.customers.outerjoin(t.consent_state)).where(c.created_at <= at)
+        joined = t.customers.outerjoin(t.consent_state)
+        base = select(text_id, reason).select_from(joined).where(c.created_at <= at)
+        stored_base = select(c.id.label("id"), reason).select_from(joined).where(c.created_at <= at)
         outcome = BatchOutcome(denied_ids={} if keep_denied else None)
         counts: Counter[str] = Counter()
         canonical = _canonical(self._conn)
@@ -121,13 +125,31 @@ class SqlBatchDecisions:
             where = [*scope, *segmented]
             scan = base.where(current, *where)
             halves = None if scope or keep_denied else self._halves()
-            if halves is None:
+            if into is not None and not keep_denied:
+                outcome.stored += self._store(into, stored_base.where(current, *where), counts)
+            elif halves is None:
                 self._collect(scan, canonical, outcome.allowed, counts, outcome.denied_ids)
             else:
                 self._collect_in_halves(scan, halves, canonical, outcome.allowed, counts)
             self._replay_changed(Request(gate, reference, offer), at, where, outcome, counts)
         outcome.denied = dict(counts)
         return outcome
+
+    def _store(self, campaign_id: uuid.UUID, scan: Select[Any], counts: Counter[str]) -> int:
+        """The allowed customers of `scan` into the campaign's audience by INSERT ... SELECT, and
+        the denied ones counted by reason: two statements the store runs without a row leaving
+        it. At a million customers the Python path took 20x the bare COUNT (benchmarks/scale.py)."""
+        decided = scan.subquery()
+        campaign = literal(campaign_id, t.campaign_audience.c.campaign_id.type)
+        chosen = select(campaign, decided.c.id).where(decided.c.reason.is_(None))
+        self._conn.execute(insert(t.campaign_audience).from_select(["campaign_id", "customer_id"], chosen))
+        # The rows themselves are counted, not the INSERT's rowcount (psycopg reports -1 there):
+        # the snapshot starts empty (CampaignRepository.clear_audience).
+        a = t.campaign_audience.c
+        stored = self._conn.execute(select(func.count()).where(a.campaign_id == campaign_id)).scalar_one()
+        denied = select(decided.c.reason, func.count()).where(decided.c.reason.is_not(None)).group_by(decided.c.reason)
+        counts.update({str(why): int(n) for why, n in self._conn.execute(denied)})
+        return int(stored)
 
     def _collect(
         self,

@@ -134,7 +134,6 @@ class SqlCampaignRepository:
         built_at: datetime,
         at: datetime,
     ) -> None:
-        self._conn.execute(delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id == campaign_id))
         for i in range(0, len(customers), AUDIENCE_BATCH):  # COPY on PostgreSQL (bulk.py)
             chunk = [uuid.UUID(x) for x in customers[i : i + AUDIENCE_BATCH]]
             insert_columns(self._conn, t.campaign_audience, campaign_id=[campaign_id] * len(chunk), customer_id=chunk)
@@ -145,6 +144,9 @@ class SqlCampaignRepository:
             .where(c.id == campaign_id)
             .values(audience_built_at=built_at, audience_for=at, audience_excluded=counts)
         )
+
+    def clear_audience(self, campaign_id: uuid.UUID) -> None:
+        self._conn.execute(delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id == campaign_id))
 
     def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]:
         a = t.campaign_audience.c

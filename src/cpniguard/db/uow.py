@@ -29,6 +29,7 @@ from cpniguard.db.gate_reads import SqlGateReads
 from cpniguard.db.outbox_repo import SqlOutboxRepository
 from cpniguard.db.privacy_repo import SqlPrivacyRepository
 from cpniguard.db.purge import SqlPurge
+from cpniguard.db.refusals import refusal
 from cpniguard.db.web_repo import SqlWebRepository
 from cpniguard.errors import StorageUnavailable
 from cpniguard.ports import CpniSealer, Signer
@@ -114,7 +115,7 @@ class SqlUnitOfWork:
             self.audit.flush_and_commit(self._clock.now(), self.connection.commit)
         except (OperationalError, InternalError) as exc:
             # The database is unreachable, read-only, full, or aborted this transaction.
-            raise StorageUnavailable(f"the change was not stored: {str(exc.orig).splitlines()[0]}") from None
+            raise StorageUnavailable(f"the change was not stored: {refusal(exc.orig)}") from None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         conn, self._conn = self._conn, None
@@ -130,4 +131,4 @@ class SqlUnitOfWork:
             # SQLAlchemy or the driver (the ledger's bulk paths): the same answer as one refused
             # at commit, and everything of this unit of work rolled back.
             cause = exc.orig if isinstance(exc, OperationalError | InternalError) else exc
-            raise StorageUnavailable(f"the change was not stored: {str(cause).strip().splitlines()[0]}") from None
+            raise StorageUnavailable(f"the change was not stored: {refusal(cause)}") from None

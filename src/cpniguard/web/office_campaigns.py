@@ -87,4 +87,4 @@ def audience(campaign_id: str, page: StaffPage, csrf: Annotated[str, Form()] = "
 
 
 def _counts(outcome: BatchOutcome) -> dict[str, Any]:
-    return {"included": len(outcome.allowed), "excluded": sorted(outcome.denied.items()), "total": outcome.total}
+    return {"included": outcome.included, "excluded": sorted(outcome.denied.items()), "total": outcome.total}
