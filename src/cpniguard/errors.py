@@ -35,6 +35,13 @@ class StorageUnavailable(DomainError):
     code = "storage_unavailable"
 
 
+class WorkInterrupted(DomainError):
+    """Work done beside the caller stopped before it finished (a worker process was killed);
+    nothing of it was stored, and it can be run again."""
+
+    code = "work_interrupted"
+
+
 class CpniKeyUnavailable(StorageUnavailable):
     """CPNI at rest cannot be sealed or opened: no key is configured, or the keyring lacks the
     key a record was sealed with (BREACH23-8). Nothing is read or written in clear instead."""

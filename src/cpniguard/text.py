@@ -9,7 +9,7 @@ def clean_text(text: str, what: str, shortest: int, longest: int) -> str:
     """One line of printable text within the column's length, the same on every database
     (PostgreSQL refuses NUL characters and over-long values that SQLite would store)."""
     cleaned = " ".join(text.split())
-    if any(not ch.isprintable() for ch in cleaned):
+    if not cleaned.isprintable():  # every character printable (C; an empty string is too)
         raise InvalidInput(f"{what} contains control characters")
     if not shortest <= len(cleaned) <= longest:
         raise InvalidInput(f"{what} must have {shortest} to {longest} characters")

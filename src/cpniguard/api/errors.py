@@ -29,6 +29,7 @@ from cpniguard.errors import (
     NotFound,
     StorageUnavailable,
     Unauthorized,
+    WorkInterrupted,
 )
 
 
@@ -52,6 +53,7 @@ STATUS: dict[type[Exception], tuple[int, str]] = {
     # BREACH23-8: CPNI sealed at rest that cannot be opened is not served, in clear or otherwise.
     CpniKeyUnavailable: (503, CpniKeyUnavailable.code),
     CpniSealBroken: (503, CpniSealBroken.code),
+    WorkInterrupted: (503, WorkInterrupted.code),
     DomainError: (400, DomainError.code),
     OperationalError: (503, StorageUnavailable.code),
     DataError: (422, InvalidInput.code),

@@ -23,6 +23,14 @@ from cpniguard.privacy_office.policy_service import publish_sample_policy
 DEMO_KEY_FILE = "cpniguard-demo.key"  # in the working directory; git ignores *.key
 DEMO_STAFF_FILE = "cpniguard-demo-staff.key"  # console names and passwords, "name password" per line
 
+JOBS_OPTION = typer.Option(
+    None,
+    "--jobs",
+    min=1,
+    max=64,
+    help="Processes checking lines beside the one writing (default: every CPU for a file over 8 MB, else 1).",
+)
+
 imports = typer.Typer(no_args_is_help=True, help="Import CPNI from CSV files; a file goes in whole or not at all.")
 
 
@@ -87,6 +95,7 @@ def _demo_staff(made: dict[str, str]) -> dict[str, Any]:
 def customers_command(
     ctx: typer.Context,
     file: Path = typer.Argument(..., metavar="FILE.csv", help="Customer accounts, with a header line."),
+    jobs: int | None = JOBS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import customer accounts: name, telephone_numbers (";" between several; the first is the
@@ -96,7 +105,7 @@ def customers_command(
     st = state(ctx)
     app = st.app()
     with progress("importing customers", _size(file)) as bar:
-        summary = import_customers(app.uow, app.clock, st.actor(), file, lambda n: advance(bar, n))
+        summary = import_customers(app.uow, app.clock, st.actor(), file, lambda n: advance(bar, n), jobs)
     emit({"file": str(file), "imported": "customers", **asdict(summary)}, as_json)
 
 
@@ -104,29 +113,31 @@ def customers_command(
 def cdrs(
     ctx: typer.Context,
     file: Path = typer.Argument(..., metavar="FILE.csv", help="Call detail records, with a header line."),
+    jobs: int | None = JOBS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import call detail records: customer_id, service_number, started_at, direction,
     other_party_number, duration_seconds, charge_cents and optionally location."""
-    _import(ctx, file, CALL_DETAIL, as_json)
+    _import(ctx, file, CALL_DETAIL, jobs, as_json)
 
 
 @imports.command("bills")
 def bills(
     ctx: typer.Context,
     file: Path = typer.Argument(..., metavar="FILE.csv", help="Monthly bills, with a header line."),
+    jobs: int | None = JOBS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import bills: customer_id, period (YYYY-MM), account_number, total_cents, local_charges_cents,
     long_distance_charges_cents, directory_assistance_charges_cents, feature_charges_cents, minutes_used."""
-    _import(ctx, file, BILLS, as_json)
+    _import(ctx, file, BILLS, jobs, as_json)
 
 
-def _import(ctx: typer.Context, file: Path, kind: CsvFormat[Any], as_json: bool) -> None:
+def _import(ctx: typer.Context, file: Path, kind: CsvFormat[Any], jobs: int | None, as_json: bool) -> None:
     st = state(ctx)
     app = st.app()
     with progress(f"importing {kind.name}", _size(file)) as bar:
-        summary = import_csv(app.uow, app.clock, st.actor(), file, kind, lambda n: advance(bar, n))
+        summary = import_csv(app.uow, app.clock, st.actor(), file, kind, lambda n: advance(bar, n), jobs)
     emit({"file": str(file), "imported": kind.name, **asdict(summary)}, as_json)
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, tuple_
+from sqlalchemy import Connection, Table, insert, select, text, tuple_
 
 from cpniguard.db import tables as t
 
@@ -141,6 +141,10 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 def existing_customers(conn: Connection, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     """The ids among `ids` that name a stored customer."""
     found: set[uuid.UUID] = set()
+    if conn.dialect.name == "postgresql":  # one array parameter: an import's batch is 5,000 ids
+        query = text("SELECT id FROM customers WHERE id = ANY(CAST(:ids AS uuid[]))")
+        found.update(conn.execute(query, {"ids": list(set(ids))}).scalars().all())
+        return found
     for chunk in chunks(set(ids)):
         found.update(conn.execute(select(t.customers.c.id).where(t.customers.c.id.in_(chunk))).scalars())
     return found

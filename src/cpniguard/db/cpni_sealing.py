@@ -115,35 +115,39 @@ def hold_keys_exclusively(conn: Connection) -> None:
 def write_call_detail(
     conn: Connection, sealer: CpniSealer, records: Sequence[CallDetailRecord], imported_at: Sequence[datetime]
 ) -> int:
-    if not records:
-        return 0
-    hold_keys(conn)
-    key, sealed = sealer.seal([(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records])
-    return bulk.insert_columns(
-        conn,
-        t.call_detail_records,
-        id=[r.id for r in records],
-        customer_id=[r.customer_id for r in records],
-        started_at=[r.started_at for r in records],
-        imported_at=[*imported_at],
-        key_id=[key] * len(records),
-        sealed=sealed,
-    )
+    sealed = [(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records]
+    clear = {"started_at": [r.started_at for r in records]}
+    return _write_sealed(conn, sealer, CALL_DETAIL, records, imported_at, sealed, clear)
 
 
 def write_bills(conn: Connection, sealer: CpniSealer, bills: Sequence[Bill], imported_at: Sequence[datetime]) -> int:
-    if not bills:
+    sealed = [(bill_associated(b.id, b.customer_id, b.period), bill_plaintext(b)) for b in bills]
+    return _write_sealed(conn, sealer, BILLS, bills, imported_at, sealed, {"period": [b.period for b in bills]})
+
+
+def _write_sealed(
+    conn: Connection,
+    sealer: CpniSealer,
+    spec: SealedTable,
+    records: Sequence[CallDetailRecord] | Sequence[Bill],
+    imported_at: Sequence[datetime],
+    values: list[tuple[bytes, bytes]],
+    clear: dict[str, list[Any]],
+) -> int:
+    """The records' clear columns and their sealed values, under the current key (held, see the
+    module's docstring); (associated data, plaintext) pairs in `values`."""
+    if not records:
         return 0
     hold_keys(conn)
-    key, sealed = sealer.seal([(bill_associated(b.id, b.customer_id, b.period), bill_plaintext(b)) for b in bills])
+    key, sealed = sealer.seal(values)
     return bulk.insert_columns(
         conn,
-        t.bills,
-        id=[b.id for b in bills],
-        customer_id=[b.customer_id for b in bills],
-        period=[b.period for b in bills],
+        spec.table,
+        id=[r.id for r in records],
+        customer_id=[r.customer_id for r in records],
+        **clear,
         imported_at=[*imported_at],
-        key_id=[key] * len(bills),
+        key_id=[key] * len(records),
         sealed=sealed,
     )
 

@@ -9,7 +9,9 @@ transaction, so a bill repeated anywhere in the file is caught too.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -27,7 +29,7 @@ from cpniguard.db.customer_repo import SqlCpniRepository
 from cpniguard.db.import_tally import CustomerTally
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.errors import InvalidInput
-from cpniguard.jobs import csv_fields
+from cpniguard.jobs import csv_fields, parse_pool
 
 BATCH_SIZE = 5_000
 
@@ -79,15 +81,17 @@ def import_csv(
     path: Path,
     kind: CsvFormat[R],
     progress: Callable[[int], None] = lambda n: None,
+    jobs: int | None = None,
 ) -> ImportSummary:
-    """Imports the whole file or nothing; one audit entry records what came in."""
+    """Imports the whole file or nothing; one audit entry records what came in. `jobs`: worker
+    processes parsing rows (jobs/parse_pool.py); by default all CPUs for a large file."""
     now = clock.now()
     records = 0
     with new_uow() as uow, _Lines.open(path) as lines:
         conn = uow.connection
         bulk.prepare_for_bulk(conn)
         customers = CustomerTally(conn)  # not a set in memory: it grew with the file (import_tally)
-        for batch in _batches(conn, kind, lines):
+        for batch in _batches(conn, kind, lines, parse_pool.jobs_for(lines.size, jobs)):
             found = [record for _, record in batch]
             records += kind.write(uow.cpni, found, [now] * len(found))
             customers.add(record.customer_id for record in found)
@@ -100,25 +104,17 @@ def import_csv(
     return summary
 
 
-def _batches(conn: Connection, kind: CsvFormat[R], lines: _Lines) -> Iterator[Numbered[R]]:
+def _batches(conn: Connection, kind: CsvFormat[R], lines: _Lines, jobs: int) -> Iterator[Numbered[R]]:
     reader = csv.reader(lines)
     rows = _rows(reader, lines.name)
     index = _header(next(rows, None), kind, lines.name)
-    batch: Numbered[R] = []
-    for values in rows:
-        if not values:
-            continue  # a blank line
-        try:
-            batch.append((reader.line_num, kind.parse(csv_fields.by_column(values, index))))
-        except InvalidInput as exc:
-            _check(conn, kind, batch, lines.name)  # an earlier bad line in this batch is named first
-            raise InvalidInput(f"{lines.name}, line {reader.line_num}: {exc}") from None
-        if len(batch) == BATCH_SIZE:
-            _check(conn, kind, batch, lines.name)
-            yield batch
-            batch = []
-    _check(conn, kind, batch, lines.name)
-    yield batch
+    parse = functools.partial(_parse, kind.parse, index)
+    source = parse_pool.chunks(reader, rows, lines.name)
+    yield from parse_pool.batches(source, parse, lambda batch: _check(conn, kind, batch, lines.name), jobs, BATCH_SIZE)
+
+
+def _parse(parse: Callable[[Fields], R], index: dict[str, int], values: list[str]) -> R:
+    return parse(csv_fields.by_column(values, index))
 
 
 def _rows(reader: Any, name: str) -> Iterator[list[str]]:
@@ -151,6 +147,7 @@ class _Lines:
     def __init__(self, path: Path) -> None:
         self.name = path.name
         self._file = path.open("rb")
+        self.size = os.fstat(self._file.fileno()).st_size
         self.digest = hashlib.sha256()
         self._read = self._reported = self._line = 0
 

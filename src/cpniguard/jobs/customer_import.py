@@ -16,6 +16,7 @@ The ledger gets one entry for the file, with its SHA-256, not one per account.
 from __future__ import annotations
 
 import csv
+import functools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -36,7 +37,7 @@ from cpniguard.db import tables as t
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId
-from cpniguard.jobs import csv_fields
+from cpniguard.jobs import csv_fields, parse_pool
 from cpniguard.jobs.cpni_import import _Lines, _rows
 
 CUSTOMER_COLUMNS = (
@@ -73,14 +74,16 @@ def import_customers(
     actor: Actor,
     path: Path,
     progress: Callable[[int], None] = lambda n: None,
+    jobs: int | None = None,
 ) -> CustomerImportSummary:
-    """Opens every account in the file or none; one audit entry records what came in."""
+    """Opens every account in the file or none; one audit entry records what came in. `jobs`:
+    worker processes checking lines (jobs/parse_pool.py); by default all CPUs for a large file."""
     now = clock.now()
     counts = [0, 0, 0]
     with new_uow() as uow, _Lines.open(path) as lines:
         conn = uow.connection
         bulk.prepare_for_bulk(conn)
-        for batch in _batches(conn, lines, now):
+        for batch in _batches(conn, lines, now, parse_pool.jobs_for(lines.size, jobs)):
             _write(conn, [customer for _, customer in batch], counts)
             progress(lines.unreported())
         summary = CustomerImportSummary(counts[0], counts[1], counts[2], lines.digest.hexdigest())
@@ -109,25 +112,17 @@ def _write(conn: Connection, customers: Sequence[Customer], counts: list[int]) -
     counts[2] += bulk.insert_records(conn, t.contacts, [k for x in c for k in x.contacts])
 
 
-def _batches(conn: Connection, lines: _Lines, now: datetime) -> Iterator[Numbered]:
+def _batches(conn: Connection, lines: _Lines, now: datetime, jobs: int) -> Iterator[Numbered]:
     reader = csv.reader(lines)
     rows = _rows(reader, lines.name)
     index = _header(next(rows, None), lines.name)
-    batch: Numbered = []
-    for values in rows:
-        if not values:
-            continue  # a blank line
-        try:
-            batch.append((reader.line_num, customer(csv_fields.by_column(values, index), now)))
-        except InvalidInput as exc:
-            _check(conn, batch, lines.name)  # an earlier bad line in this batch is named first
-            raise InvalidInput(f"{lines.name}, line {reader.line_num}: {exc}") from None
-        if len(batch) == BATCH_SIZE:
-            _check(conn, batch, lines.name)
-            yield batch
-            batch = []
-    _check(conn, batch, lines.name)
-    yield batch
+    parse = functools.partial(_parse, index, now)
+    source = parse_pool.chunks(reader, rows, lines.name)
+    yield from parse_pool.batches(source, parse, lambda batch: _check(conn, batch, lines.name), jobs, BATCH_SIZE)
+
+
+def _parse(index: dict[str, int], now: datetime, values: list[str]) -> Customer:
+    return customer(csv_fields.by_column(values, index), now)
 
 
 def _header(values: list[str] | None, name: str) -> dict[str, int]:
