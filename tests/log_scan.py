@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import logging.config
 import re
@@ -37,6 +38,8 @@ from cpniguard.redaction import logging_config, redact
 E2E = Path(__file__).parent / "e2e"
 SCAN_TEST = "test_log_scan.py"
 SHOWN = 20  # findings quoted in a failure message
+FULL_RUN = 500  # e2e tests: fewer are a partial run (one file, -k), which may log little
+FULL_RUN_RECORDS = 2000  # the whole e2e run writes about 5,000 (mostly httpx: one per request)
 
 # Each pattern is something the redacting filter must have masked; none matches its masked form.
 PATTERNS = {
@@ -378,6 +381,8 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    for line in config.stash.get(_VERDICT, []):
+        terminalreporter.write_line(line)
     if (run := config.stash.get(_RUN, None)) is not None:
         lines = run.lines()
         records = run.records(lines)
@@ -400,3 +405,65 @@ def run_log(request: pytest.FixtureRequest) -> RunLog:
     if run is None:
         pytest.skip("the production logging is installed only when the session runs e2e tests")
     return run
+
+
+# --- under pytest-xdist: each worker logs its share, the controller scans them all ------------
+#
+# Test files are spread over worker processes (`make test` runs `-n 2 --dist loadfile`), so no
+# test runs after all the others: test_log_scan.py scans its own worker's log, and the
+# controller scans every worker's log with every value any worker registered once they are
+# all done. Findings there fail the session.
+
+_WORKERS = pytest.StashKey[list[dict[str, Any]]]()
+_VERDICT = pytest.StashKey[list[str]]()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if _is_worker(config):
+        if (run := config.stash.get(_RUN, None)) is not None:
+            values = run.path.with_name("values.json")
+            values.write_text(json.dumps(run.sentinels.values), encoding="utf-8")
+            shared = {"log": str(run.path), "values": str(values), "e2e_tests_run": run.e2e_tests_run}
+            config.workeroutput["log_scan"] = shared  # type: ignore[attr-defined]
+        return
+    workers = config.stash.get(_WORKERS, [])
+    if not workers:
+        return
+    verdict, failed = scan_workers(workers)
+    config.stash[_VERDICT] = verdict
+    if failed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    shared = getattr(node, "workeroutput", {}).get("log_scan")
+    if shared:
+        node.config.stash.setdefault(_WORKERS, []).append(shared)
+
+
+def scan_workers(workers: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    """Every worker's log against every worker's values: (lines to show, failed?)."""
+    sentinels = Sentinels()
+    for shared in workers:
+        sentinels.values.update(json.loads(Path(shared["values"]).read_text(encoding="utf-8")))
+    tests = sum(int(shared["e2e_tests_run"]) for shared in workers)
+    shown, failed, records = [], False, 0
+    for shared in workers:
+        path = Path(shared["log"])
+        lines = path.read_text(encoding="utf-8").splitlines()
+        records += RunLog.records(lines)
+        if findings := find_leaks(lines, sentinels):
+            shown.append(report(path, findings))
+            failed = True
+    if tests >= FULL_RUN and records < FULL_RUN_RECORDS:
+        shown.append(f"the whole e2e run logged only {records} records: is the logging installed?")
+        failed = True
+    summary = f"log scan of {len(workers)} workers: {records} records from {tests} e2e tests, "
+    shown.insert(0, summary + f"{len(sentinels.values)} values registered: {'FAILED' if failed else 'clean'}")
+    return shown, failed

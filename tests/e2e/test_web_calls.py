@@ -384,7 +384,11 @@ def test_an_agent_cannot_open_an_account_for_a_case_and_a_form_without_its_token
 
 @pytest.mark.parametrize(
     "path",
-    ["/console/calls", f"/console/calls/{uuid.uuid4()}", f"/console/customers/{uuid.uuid4()}"],
+    [
+        "/console/calls",
+        "/console/calls/0b7c2f7e-58d4-4c1e-9d8a-3f1f2f0f9a11",
+        "/console/customers/0b7c2f7e-58d4-4c1e-9d8a-3f1f2f0f9a12",
+    ],
 )
 def test_signed_out_visitors_are_sent_to_sign_in_auth_1(app: App, path: str) -> None:
     client = TestClient(create_app(app), base_url="https://testserver", follow_redirects=False)
