@@ -44,11 +44,11 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(BIN)/lint-imports
 
-# The suite in TEST_WORKERS processes (pytest-xdist), a test file per process at a time; the
-# slowest tests are listed at the end. TEST_WORKERS=0 runs it in this process.
+# The suite in TEST_WORKERS processes (pytest-xdist; an idle process takes tests from a busy
+# one); the slowest tests are listed at the end. TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= 2
 test: lint typecheck contracts
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=25
 
 bench: $(STAMP)
 	bash benchmarks/peers/install.sh
