@@ -54,7 +54,7 @@ def decide(client: TestClient, headers: dict[str, str], customer: str, purpose: 
 def test_health_answers_ok_with_the_schema_revision_and_needs_no_key(client: TestClient) -> None:
     answer = client.get("/health")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "schema_revision": "0011"}
+    assert answer.json() == {"status": "ok", "schema_revision": "0012"}
 
 
 def test_openapi_document_describes_every_route_and_the_docs_page_is_served(client: TestClient) -> None:

@@ -237,13 +237,13 @@ def test_the_database_refuses_to_change_the_append_only_ledgers(app: App, actor:
 
 def test_upgrading_twice_is_harmless_and_ends_at_head(app: App) -> None:
     upgrade(app.engine)
-    assert current_revision(app.engine) == head_revision(app.engine) == "0011"
+    assert current_revision(app.engine) == head_revision(app.engine) == "0012"
 
 
 def test_the_newest_migration_goes_down_and_up_again(app: App) -> None:
     command.downgrade(alembic_config(app.engine), "0008")
     assert current_revision(app.engine) == "0008"
-    assert upgrade(app.engine) == "0011"
+    assert upgrade(app.engine) == "0012"
 
 
 def test_breach_6_the_timeline_of_a_breach_is_append_only(app: App, actor: Actor) -> None:

@@ -141,7 +141,7 @@ def test_migration_0011_moves_stored_calls_into_months_and_back(app: App, actor:
         kind = "SELECT relkind FROM pg_class WHERE oid = to_regclass('call_detail_records')"
         assert conn.execute(text(kind)).scalar_one() == "r"
     assert count(app) == 4
-    assert upgrade(app.engine, app.sealer) == "0011"
+    assert upgrade(app.engine, app.sealer) == "0012"
     with app.engine.connect() as conn:
         assert conn.execute(text(kind)).scalar_one() == "p"
         assert sorted(cdr_partitions.months(conn)) == [date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)]

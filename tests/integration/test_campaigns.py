@@ -176,6 +176,29 @@ def test_only_an_approved_campaign_builds_an_audience_or_exports(app: App, actor
 
 
 @pytest.mark.usefixtures("staff")
+def test_migration_0012_packs_each_frozen_audience_and_unpacks_it_going_down(app: App, actor: Actor) -> None:
+    """A snapshot of one row per customer becomes one packed value, with the same customers
+    and count; going down gives the rows back (issue 7, the audience build at scale)."""
+    from alembic import command
+
+    from cpniguard.db.migrate import alembic_config, upgrade
+
+    made = customers(app, actor)
+    campaign = approved(app)
+    build_audience(app.uow(), app.clock, actor, campaign.id)
+    expected = {made[x].id for x in ("opted_in", "opted_in_too", "presumed")}
+    command.downgrade(alembic_config(app.engine, app.sealer), "0011")
+    with app.engine.connect() as conn:
+        rows = conn.execute(text("SELECT campaign_id, customer_id FROM campaign_audience")).all()
+    assert len(rows) == 3 and {uuid.UUID(str(r[1])) for r in rows} == expected
+    assert upgrade(app.engine, app.sealer) == "0012"
+    with app.uow() as uow:
+        assert set(uow.campaigns.audience(campaign.id)) == expected
+        snapshot = uow.campaigns.audience_snapshot(campaign.id)
+    assert snapshot is not None and snapshot.included == 3
+
+
+@pytest.mark.usefixtures("staff")
 def test_the_audience_is_exactly_whom_the_gate_allows_and_excluded_are_counted_by_reason(
     app: App, actor: Actor
 ) -> None:

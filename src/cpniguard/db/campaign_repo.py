@@ -9,17 +9,16 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from cpniguard.access.model import User
 from cpniguard.campaigns.model import Campaign, CampaignChannel, CampaignStatus, Recipient
 from cpniguard.customers.model import ServiceCategory
+from cpniguard.db import audience_sets
 from cpniguard.db import tables as t
-from cpniguard.db.bulk import insert_columns
 from cpniguard.decisions.model import Purpose
 from cpniguard.ports import AudienceSnapshot, CampaignEvent, Disclosure
 
-AUDIENCE_BATCH = 100_000
 LIFE_ORDER = {status.value: i for i, status in enumerate(CampaignStatus)}
 
 
@@ -134,9 +133,7 @@ class SqlCampaignRepository:
         built_at: datetime,
         at: datetime,
     ) -> None:
-        for i in range(0, len(customers), AUDIENCE_BATCH):  # COPY on PostgreSQL (bulk.py)
-            chunk = [uuid.UUID(x) for x in customers[i : i + AUDIENCE_BATCH]]
-            insert_columns(self._conn, t.campaign_audience, campaign_id=[campaign_id] * len(chunk), customer_id=chunk)
+        audience_sets.add(self._conn, campaign_id, (uuid.UUID(x) for x in customers))
         c = t.campaigns.c
         counts = json.dumps(dict(sorted(excluded.items())))
         self._conn.execute(
@@ -146,11 +143,10 @@ class SqlCampaignRepository:
         )
 
     def clear_audience(self, campaign_id: uuid.UUID) -> None:
-        self._conn.execute(delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id == campaign_id))
+        audience_sets.clear(self._conn, campaign_id)
 
     def audience(self, campaign_id: uuid.UUID) -> list[uuid.UUID]:
-        a = t.campaign_audience.c
-        return list(self._conn.execute(select(a.customer_id).where(a.campaign_id == campaign_id)).scalars())
+        return audience_sets.read(self._conn, campaign_id)
 
     def audience_built(self, campaign_id: uuid.UUID) -> tuple[datetime, datetime] | None:
         c = t.campaigns.c
@@ -158,14 +154,14 @@ class SqlCampaignRepository:
         return (r.audience_built_at, r.audience_for) if r and r.audience_built_at else None
 
     def audience_snapshot(self, campaign_id: uuid.UUID) -> AudienceSnapshot | None:
-        c, a = t.campaigns.c, t.campaign_audience.c
-        included = select(func.count()).where(a.campaign_id == campaign_id).scalar_subquery()
+        c, a = t.campaigns.c, t.campaign_audiences.c
+        included = select(a.included).where(a.campaign_id == campaign_id).scalar_subquery()
         query = select(c.audience_built_at, c.audience_for, c.audience_excluded, included.label("included"))
         r = self._conn.execute(query.where(c.id == campaign_id)).first()
         if r is None or r.audience_built_at is None:
             return None
         excluded = {str(k): int(v) for k, v in json.loads(r.audience_excluded or "{}").items()}
-        return AudienceSnapshot(r.audience_built_at, r.audience_for, int(r.included), excluded)
+        return AudienceSnapshot(r.audience_built_at, r.audience_for, int(r.included or 0), excluded)
 
     def add_disclosures(self, disclosures: Sequence[Disclosure]) -> None:
         if disclosures:

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from cpniguard.db import cdr_partitions
+from cpniguard.db import audience_sets, cdr_partitions
 from cpniguard.db import tables as t
 
 FINISHED = ("completed", "archived")
@@ -37,11 +37,10 @@ class SqlPurge:
         done = {
             "one_time_codes": self._conn.execute(delete(t.one_time_codes).where(codes.expires_at < before)),
             "auth_attempts": self._conn.execute(delete(t.auth_attempts).where(attempts.at < before)),
-            "campaign_audience": self._conn.execute(
-                delete(t.campaign_audience).where(t.campaign_audience.c.campaign_id.in_(finished))
-            ),
         }
-        return {kind: int(result.rowcount or 0) for kind, result in done.items()}
+        counts = {kind: int(result.rowcount or 0) for kind, result in done.items()}
+        counts["campaign_audience"] = audience_sets.delete_for(self._conn, finished)  # customers, as before 0012
+        return counts
 
     def call_detail(self, before: datetime) -> int:
         """Calls that started before `before`: on PostgreSQL whole months go by dropping their

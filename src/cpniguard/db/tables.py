@@ -384,12 +384,14 @@ campaign_events = Table(
     Column("reason", Text, nullable=False),
 )
 
-# The audience frozen when it was built; re-checked against consent at send time.
-campaign_audience = Table(
-    "campaign_audience",
+# The audience frozen when it was built (re-checked against consent at send time): one row per
+# campaign, its customers' ids sorted and packed 16 bytes each (db/audience_sets.py, 0012).
+campaign_audiences = Table(
+    "campaign_audiences",
     metadata,
     Column("campaign_id", Uuid, ForeignKey("campaigns.id"), primary_key=True),
-    Column("customer_id", Uuid, primary_key=True),
+    Column("customers", LargeBinary, nullable=False),
+    Column("included", Integer, nullable=False),
 )
 
 # One row per customer whose CPNI a campaign export gave to a third party: append-only (SAFE-3).
