@@ -41,10 +41,10 @@ def add(conn: Connection, campaign_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> i
     """Adds to the stored set (made empty if there is none); returns how many it holds, or None
     when there was nothing to add to a stored set (left as it is, not read)."""
     extra = list(ids)
-    packed = conn.execute(select(a.customers).where(a.campaign_id == campaign_id)).scalar()
-    if packed is not None and not extra:
-        return None
-    merged = pack([*unpack(packed or b""), *extra])
+    stored = conn.execute(select(a.included).where(a.campaign_id == campaign_id)).scalar()
+    if stored is not None and not extra:
+        return None  # not read: a million ids are 16 MB
+    merged = pack([*read(conn, campaign_id), *extra])
     clear(conn, campaign_id)
     count = len(merged) // ID_BYTES
     conn.execute(insert(t.campaign_audiences).values(campaign_id=campaign_id, customers=merged, included=count))
