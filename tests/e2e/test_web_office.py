@@ -28,6 +28,7 @@ from cpniguard.consent.service import record_event
 from cpniguard.decisions.model import Purpose
 from cpniguard.privacy_office.dashboard import SEARCH_LIMIT
 from cpniguard.privacy_office.staff import record_training
+from cpniguard.web import pages
 from tests.conftest import T0, a_customer
 
 PASSWORD = "correct horse battery staple"
@@ -313,6 +314,18 @@ def test_the_office_pages_speak_german_to_a_german_browser(app: App, actor: Acto
     assert "Anstehende Fristen" in officer.get("/console/dashboard", headers=german).text
     assert "Neuen Vorfall erfassen" in officer.get("/console/breaches", headers=german).text
     assert "Kette jetzt prüfen" in officer.get("/console/audit", headers=german).text
+
+
+def test_the_shared_macros_speak_each_visitor_s_language_whoever_came_first(app: App, actor: Actor) -> None:
+    """A German visitor first, then an English one: office/_macros.html (imported with `from`,
+    which Jinja caches) must not keep the first visitor's language for everyone after."""
+    pages.environment.cache_clear()  # as in a freshly started server
+    record_opt_out_failure(app.uow(), app.clock, actor, "email link", "the link answered 500")  # SAFE-5
+    officer = signed_in(app, actor, "pat", "privacy-officer")
+    german = officer.get("/console/dashboard", headers={"accept-language": "de-DE,de;q=0.9"}).text
+    english = officer.get("/console/dashboard", headers={"accept-language": "en-US,en;q=0.9"}).text
+    assert "Schreiben an die FCC wegen eines Opt-out-Ausfalls" in german
+    assert "Letter to the FCC on an opt-out failure" in english and "Schreiben an die FCC" not in english
 
 
 def test_amb_13_an_incident_recorded_without_its_determination_gets_its_clocks_when_it_is_determined(

@@ -25,7 +25,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 @functools.cache
-def environment() -> Environment:
+def environment(language: str) -> Environment:
+    """One environment per language, its translations installed once. A shared one whose
+    translations were swapped per render mixed languages: Jinja caches a template imported with
+    `{% from ... import %}` together with the gettext of its first render, so the macros kept
+    the first visitor's language for the process's life (and threads rendering at once raced)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -34,6 +38,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = i18n.when
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -80,9 +85,7 @@ class Page:
         check_csrf(self.session.csrf if self.session else "", token)
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        env = environment()
-        env.install_gettext_translations(i18n.translations(self.language), newstyle=True)  # type: ignore[attr-defined]
-        html = env.get_template(template).render(
+        html = environment(self.language).get_template(template).render(
             page=self,
             lang=self.language,
             user=self.user,
