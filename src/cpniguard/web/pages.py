@@ -85,13 +85,17 @@ class Page:
         check_csrf(self.session.csrf if self.session else "", token)
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-        html = environment(self.language).get_template(template).render(
-            page=self,
-            lang=self.language,
-            user=self.user,
-            csrf=self.session.csrf if self.session else "",
-            path=self.request.url.path,
-            **values,
+        html = (
+            environment(self.language)
+            .get_template(template)
+            .render(
+                page=self,
+                lang=self.language,
+                user=self.user,
+                csrf=self.session.csrf if self.session else "",
+                path=self.request.url.path,
+                **values,
+            )
         )
         return HTMLResponse(html, status_code=status)
 
