@@ -37,18 +37,17 @@ def clear(conn: Connection, campaign_id: uuid.UUID) -> None:
     conn.execute(delete(t.campaign_audiences).where(a.campaign_id == campaign_id))
 
 
-def add(conn: Connection, campaign_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> int | None:
-    """Adds to the stored set (made empty if there is none); returns how many it holds, or None
-    when there was nothing to add to a stored set (left as it is, not read)."""
+def add(conn: Connection, campaign_id: uuid.UUID, ids: Iterable[uuid.UUID]) -> None:
+    """Adds to the stored set (made empty if there is none); a stored set with nothing to add
+    is left as it is, unread (a million ids are 16 MB)."""
     extra = list(ids)
     stored = conn.execute(select(a.included).where(a.campaign_id == campaign_id)).scalar()
     if stored is not None and not extra:
-        return None  # not read: a million ids are 16 MB
+        return
     merged = pack([*read(conn, campaign_id), *extra])
     clear(conn, campaign_id)
     count = len(merged) // ID_BYTES
     conn.execute(insert(t.campaign_audiences).values(campaign_id=campaign_id, customers=merged, included=count))
-    return count
 
 
 def store_decided(conn: Connection, campaign_id: uuid.UUID, decided: Select[Any]) -> int:
@@ -63,9 +62,7 @@ def store_decided(conn: Connection, campaign_id: uuid.UUID, decided: Select[Any]
     statement = insert(t.campaign_audiences).from_select(
         ["campaign_id", "customers", "included"], chosen.where(d.c.reason.is_(None))
     )
-    conn.execute(statement)
-    stored = conn.execute(select(a.included).where(a.campaign_id == campaign_id)).scalar_one()
-    return int(stored)
+    return int(conn.execute(statement.returning(a.included)).scalar_one())
 
 
 def delete_for(conn: Connection, campaigns: Select[Any]) -> int:
