@@ -71,6 +71,11 @@ class CpniSealer(Protocol):
         keyring lacks a key, CpniSealBroken (with the item's index) when one fails authentication."""
         ...
 
+    def pinned(self) -> CpniSealer:
+        """A sealer with the keyring as it is now, that pickles: worker processes seal an
+        import's rows with it under the key its writer holds."""
+        ...
+
 
 class ConsentRepository(Protocol):
     def add(self, event: ConsentEvent) -> ConsentEvent: ...

@@ -22,7 +22,7 @@ from cpniguard.customers.model import Customer
 from cpniguard.customers.records import Direction
 from cpniguard.db import bulk
 from cpniguard.db import tables as t
-from cpniguard.jobs import cpni_import
+from cpniguard.jobs import parse_pool
 from tests.conftest import TEST_CPNI_KEY, a_customer
 
 CDR_HEADER = "customer_id,service_number,started_at,direction,other_party_number,duration_seconds,charge_cents,location"
@@ -148,8 +148,8 @@ def test_a_file_of_many_batches_goes_in_whole_with_its_times_in_utc(
     app: App, customer: Customer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Batches of 100 and 20 rows: the bulk path (COPY on PostgreSQL) and the small one.
-    assert cpni_import.BATCH_SIZE > 100 > bulk.BULK_FROM > 20
-    monkeypatch.setattr(cpni_import, "BATCH_SIZE", 100)
+    assert parse_pool.CHUNK_ROWS > 100 > bulk.BULK_FROM > 20
+    monkeypatch.setattr(parse_pool, "CHUNK_ROWS", 100)
     starts = [datetime(2026, 2, 1, 14, 0, tzinfo=UTC) + timedelta(minutes=m) for m in range(120)]
     rows = [
         cdr(customer.id, at.astimezone(EASTERN).isoformat(), duration_seconds=str(i)) for i, at in enumerate(starts)
@@ -214,7 +214,7 @@ def test_a_bad_header_exits_2_and_writes_nothing(
 def test_a_bad_row_in_a_later_batch_rolls_back_the_earlier_batches(
     app: App, customer: Customer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cpni_import, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parse_pool, "CHUNK_ROWS", 2)
     rows = [cdr(customer.id) for _ in range(5)] + [cdr(UNKNOWN)]
     before = table_counts(app)
     code, _, err = cli(app, capsys, "import", "cdrs", str(csv_file(tmp_path, CDR_HEADER, *rows)))

@@ -18,7 +18,7 @@ from cpniguard.customers.model import ContactKind, CustomerKind, ServiceCategory
 from cpniguard.db import bulk
 from cpniguard.db import tables as t
 from cpniguard.ids import CustomerId
-from cpniguard.jobs import customer_import
+from cpniguard.jobs import customer_import, parse_pool
 from tests.conftest import T0, a_customer
 from tests.e2e.test_cli_import import cli, csv_file, csv_line
 
@@ -79,8 +79,8 @@ def test_a_file_of_many_batches_goes_in_whole(
     app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Batches of 100 and 20 lines: the bulk path (COPY on PostgreSQL) and the small one.
-    assert customer_import.BATCH_SIZE > 100 > bulk.BULK_FROM > 20
-    monkeypatch.setattr(customer_import, "BATCH_SIZE", 100)
+    assert parse_pool.CHUNK_ROWS > 100 > bulk.BULK_FROM > 20
+    monkeypatch.setattr(parse_pool, "CHUNK_ROWS", 100)
     rows = [account(i, kind="business" if i % 3 else "residential") for i in range(120)]
     before = counts(app)
     code, _, _ = cli(app, capsys, "import", "customers", str(csv_file(tmp_path, HEADER, *rows)))
@@ -129,7 +129,7 @@ def test_a_bad_line_exits_2_naming_it_and_writes_nothing(
 def test_an_id_repeated_in_a_later_batch_or_stored_already_is_refused_and_nothing_is_written(
     app: App, actor: Actor, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(customer_import, "BATCH_SIZE", 2)
+    monkeypatch.setattr(parse_pool, "CHUNK_ROWS", 2)
     stored = a_customer(app, actor)
     again = str(uuid.uuid4())
     before = counts(app)

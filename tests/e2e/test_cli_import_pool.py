@@ -12,7 +12,7 @@ import pytest
 from cpniguard.actors import Actor
 from cpniguard.bootstrap import App
 from cpniguard.customers.model import Customer
-from cpniguard.jobs import cpni_import, customer_import, parse_pool
+from cpniguard.jobs import parse_pool
 from tests.conftest import a_customer
 from tests.e2e.test_cli_import import CDR_HEADER, UNKNOWN, cdr, cli, cpni_key, csv_file, table_counts
 from tests.e2e.test_cli_import_customers import HEADER, account, counts
@@ -27,10 +27,8 @@ def customer(app: App, actor: Actor) -> Customer:
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of 7 lines and batches of 10: a batch spans workers' chunks, and a chunk spans batches."""
+    """Chunks of 7 lines: a file is many chunks, checked and written one after the other."""
     monkeypatch.setattr(parse_pool, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(cpni_import, "BATCH_SIZE", 10)
-    monkeypatch.setattr(customer_import, "BATCH_SIZE", 10)
 
 
 def calls(customer: Customer, n: int) -> list[str]:

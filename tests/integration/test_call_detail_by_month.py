@@ -74,7 +74,7 @@ def test_an_import_across_months_makes_a_partition_for_each_month_and_the_calls_
     app: App, actor: Actor, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     customer, pin = a_caller(app, actor, clock)
-    monkeypatch.setattr("cpniguard.jobs.cpni_import.BATCH_SIZE", 2)  # months appear batch after batch
+    monkeypatch.setattr("cpniguard.jobs.parse_pool.CHUNK_ROWS", 2)  # months appear chunk after chunk
     import_csv(app.uow, app.clock, actor, calls_file(tmp_path, customer, STARTS), CALL_DETAIL)
     with app.engine.connect() as conn:
         assert partitions(conn) == {

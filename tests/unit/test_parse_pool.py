@@ -25,13 +25,24 @@ def die_at_13(values: list[str]) -> int:
     return int(values[0])
 
 
-def answers(text: str, jobs: int, parse: object = number) -> list[object]:
+def answers(text: str, jobs: int, parse: object = number, refuse: int | None = None) -> list[object]:
+    """What the writer sees: the (line, key) pairs its check gets, then the refusal, if any."""
     reader = csv.reader(io.StringIO(text))
     out: list[object] = []
-    for item in parse_pool.parsed(parse_pool.chunks(reader, iter(reader), "f.csv", size=3), parse, jobs):  # type: ignore[arg-type]
-        out.append(str(item) if isinstance(item, InvalidInput) else item)
-        if isinstance(item, InvalidInput):
-            break
+
+    def check(chunk: list[tuple[int, int]]) -> None:
+        for line, key in chunk:
+            if key == refuse:
+                raise InvalidInput(f"f.csv, line {line}: {key} is stored already")
+            out.append((line, key))
+
+    steps = parse_pool.Steps(parse, parse_pool.whole)
+    source = parse_pool.chunks(reader, iter(reader), "f.csv", size=3)
+    try:
+        for keys, payload in parse_pool.prepared(source, steps, check, jobs):  # type: ignore[arg-type]
+            assert keys == payload == [key for _, key in out[len(out) - len(keys) :]]
+    except InvalidInput as exc:
+        out.append(str(exc))
     return out
 
 
@@ -55,3 +66,28 @@ def test_the_refusal_names_the_file_and_line() -> None:
 def test_a_killed_worker_is_a_clear_refusal_not_a_traceback() -> None:
     with pytest.raises(WorkInterrupted, match="nothing was imported"):
         answers("".join(f"{i}\n" for i in range(30)), 2, die_at_13)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_database_s_refusal_of_an_earlier_line_comes_before_a_later_bad_line(jobs: int) -> None:
+    # Line 2 is stored already (the check says so), line 4 is not a number: line 2 is named.
+    assert answers("1\n2\n3\nx\n", jobs, refuse=2) == [(1, 1), "f.csv, line 2: 2 is stored already"]
+    assert answers("1\n2\nx\n", jobs, refuse=2) == [(1, 1), "f.csv, line 2: 2 is stored already"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_chunk_is_checked_before_it_is_handed_on(jobs: int) -> None:
+    reader = csv.reader(io.StringIO("".join(f"{i}\n" for i in range(7))))
+    seen: list[str] = []
+    steps = parse_pool.Steps(number, parse_pool.whole)
+    source = parse_pool.chunks(reader, iter(reader), "f.csv", size=3)
+    for keys, _ in parse_pool.prepared(source, steps, lambda c: seen.append(f"check {[k for _, k in c]}"), jobs):
+        seen.append(f"write {keys}")
+    assert seen == [
+        "check [0, 1, 2]",
+        "write [0, 1, 2]",
+        "check [3, 4, 5]",
+        "write [3, 4, 5]",
+        "check [6]",
+        "write [6]",
+    ]

@@ -133,7 +133,7 @@ def bills(
     _import(ctx, file, BILLS, jobs, as_json)
 
 
-def _import(ctx: typer.Context, file: Path, kind: CsvFormat[Any], jobs: int | None, as_json: bool) -> None:
+def _import(ctx: typer.Context, file: Path, kind: CsvFormat[Any, Any], jobs: int | None, as_json: bool) -> None:
     st = state(ctx)
     app = st.app()
     with progress(f"importing {kind.name}", _size(file)) as bar:

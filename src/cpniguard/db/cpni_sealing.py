@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Table, bindparam, func, literal, select, text, union_all, update
 
@@ -118,6 +118,54 @@ def write_call_detail(
     sealed = [(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records]
     clear = {"started_at": [r.started_at for r in records]}
     return _write_sealed(conn, sealer, CALL_DETAIL, records, imported_at, sealed, clear)
+
+
+class CallKey(NamedTuple):
+    """What an import checks and partitions by of a call detail record prepared elsewhere."""
+
+    customer_id: CustomerId
+    started_at: datetime
+
+
+class BillKey(NamedTuple):
+    customer_id: CustomerId
+    period: str
+
+
+SEALED_COLUMNS = ("id", "customer_id", "imported_at", "key_id", "sealed")
+
+
+def copy_names(spec: SealedTable) -> tuple[str, ...]:
+    """The columns of `prepare_call_detail`'s and `prepare_bills`' rows, in order."""
+    return (*SEALED_COLUMNS, spec.bound)
+
+
+def prepare_call_detail(
+    sealer: CpniSealer, imported_at: datetime, records: Sequence[CallDetailRecord]
+) -> tuple[list[CallKey], bytes]:
+    """Records sealed and in COPY's text format (`bulk.copy_text`), ready for `write_prepared`:
+    done by an import's worker processes, with a sealer pinned to the key the writer holds."""
+    key, sealed = sealer.seal([(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records])
+    rows = [(r.id, r.customer_id, imported_at, key, v, r.started_at) for r, v in zip(records, sealed, strict=True)]
+    return [CallKey(r.customer_id, r.started_at) for r in records], bulk.copy_text(rows)
+
+
+def prepare_bills(sealer: CpniSealer, imported_at: datetime, bills: Sequence[Bill]) -> tuple[list[BillKey], bytes]:
+    key, sealed = sealer.seal([(bill_associated(b.id, b.customer_id, b.period), bill_plaintext(b)) for b in bills])
+    rows = [(b.id, b.customer_id, imported_at, key, v, b.period) for b, v in zip(bills, sealed, strict=True)]
+    return [BillKey(b.customer_id, b.period) for b in bills], bulk.copy_text(rows)
+
+
+def write_prepared(conn: Connection, spec: SealedTable, data: bytes) -> None:
+    """Rows from `prepare_call_detail` or `prepare_bills` (PostgreSQL). The writer holds the key
+    they were sealed with (`pinned_sealer`) until it commits."""
+    bulk.write_copy_text(conn, spec.table, copy_names(spec), data)
+
+
+def pinned_sealer(conn: Connection, sealer: CpniSealer) -> CpniSealer:
+    """The sealer fixed to the current key, for worker processes; held as a writer holds it."""
+    hold_keys(conn)
+    return sealer.pinned()
 
 
 def write_bills(conn: Connection, sealer: CpniSealer, bills: Sequence[Bill], imported_at: Sequence[datetime]) -> int:

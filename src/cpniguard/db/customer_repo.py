@@ -198,6 +198,20 @@ class SqlCpniRepository:
     def write_bills(self, bills: Sequence[Bill], imported_at: Sequence[datetime]) -> int:
         return sealing.write_bills(self._conn, self._sealer, bills, imported_at)
 
+    def pinned_sealer(self) -> CpniSealer:
+        """For an import's worker processes: see `cpni_sealing.pinned_sealer`."""
+        return sealing.pinned_sealer(self._conn, self._sealer)
+
+    def write_prepared_call_detail(self, keys: Sequence[sealing.CallKey], data: bytes) -> int:
+        """Rows from `cpni_sealing.prepare_call_detail` (PostgreSQL); how many."""
+        self._months.ensure(k.started_at for k in keys)
+        sealing.write_prepared(self._conn, sealing.CALL_DETAIL, data)
+        return len(keys)
+
+    def write_prepared_bills(self, keys: Sequence[sealing.BillKey], data: bytes) -> int:
+        sealing.write_prepared(self._conn, sealing.BILLS, data)
+        return len(keys)
+
     def call_detail(self, customer: CustomerId, limit: int) -> list[CallDetailRecord]:
         c = t.call_detail_records.c
         query = select(*sealing.CALL_DETAIL.reading()).where(c.customer_id == customer)

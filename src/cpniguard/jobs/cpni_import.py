@@ -25,44 +25,53 @@ from cpniguard.audit.model import AuditEntry
 from cpniguard.clock import Clock
 from cpniguard.customers.records import Bill, CallDetailRecord
 from cpniguard.db import bulk
+from cpniguard.db import cpni_sealing as sealing
 from cpniguard.db.customer_repo import SqlCpniRepository
 from cpniguard.db.import_tally import CustomerTally
 from cpniguard.db.uow import SqlUnitOfWork
 from cpniguard.errors import InvalidInput
 from cpniguard.jobs import csv_fields, parse_pool
-
-BATCH_SIZE = 5_000
+from cpniguard.ports import CpniSealer
 
 R = TypeVar("R", CallDetailRecord, Bill)
+K = TypeVar("K", sealing.CallKey, sealing.BillKey)
 Fields = dict[str, str]
-Numbered = list[tuple[int, R]]
+Numbered = list[tuple[int, R]]  # (line, record or its key)
 
 
 @dataclass(frozen=True)
-class CsvFormat(Generic[R]):
-    """One importable file: its columns, how a row becomes a record, where records go."""
+class CsvFormat(Generic[R, K]):
+    """One importable file: its columns, how a row becomes a record, where records go. SQLite
+    writes the records (`write`, sealing them); on PostgreSQL the worker processes seal them and
+    make COPY rows (`prepare`, its keys for the checks), and `write_prepared` passes them on."""
 
     name: str
     columns: tuple[str, ...]
     optional: frozenset[str]
     write: Callable[[SqlCpniRepository, Sequence[R], Sequence[datetime]], int]  # sealed (BREACH23-8)
     parse: Callable[[Fields], R]
-    check: Callable[[Connection, Numbered[R]], None] | None = None
+    prepare: Callable[[CpniSealer, datetime, Sequence[R]], tuple[list[K], bytes]]
+    write_prepared: Callable[[SqlCpniRepository, Sequence[K], bytes], int]
+    check: Callable[[Connection, Numbered[Any]], None] | None = None
 
 
-CALL_DETAIL: CsvFormat[CallDetailRecord] = CsvFormat(
+CALL_DETAIL: CsvFormat[CallDetailRecord, sealing.CallKey] = CsvFormat(
     "call-detail-records",
     csv_fields.CDR_COLUMNS,
     frozenset({"location"}),
     SqlCpniRepository.write_call_detail,
     csv_fields.call_detail_record,
+    sealing.prepare_call_detail,
+    SqlCpniRepository.write_prepared_call_detail,
 )
-BILLS: CsvFormat[Bill] = CsvFormat(
+BILLS: CsvFormat[Bill, sealing.BillKey] = CsvFormat(
     "bills",
     csv_fields.BILL_COLUMNS,
     frozenset(),
     SqlCpniRepository.write_bills,
     csv_fields.bill,
+    sealing.prepare_bills,
+    SqlCpniRepository.write_prepared_bills,
     csv_fields.check_no_second_bill,
 )
 
@@ -79,7 +88,7 @@ def import_csv(
     clock: Clock,
     actor: Actor,
     path: Path,
-    kind: CsvFormat[R],
+    kind: CsvFormat[R, K],
     progress: Callable[[int], None] = lambda n: None,
     jobs: int | None = None,
 ) -> ImportSummary:
@@ -91,10 +100,20 @@ def import_csv(
         conn = uow.connection
         bulk.prepare_for_bulk(conn)
         customers = CustomerTally(conn)  # not a set in memory: it grew with the file (import_tally)
-        for batch in _batches(conn, kind, lines, parse_pool.jobs_for(lines.size, jobs)):
-            found = [record for _, record in batch]
-            records += kind.write(uow.cpni, found, [now] * len(found))
-            customers.add(record.customer_id for record in found)
+        reader = csv.reader(lines)
+        rows = _rows(reader, lines.name)
+        parse = functools.partial(_parse, kind.parse, index=_header(next(rows, None), kind, lines.name))
+        copy = conn.dialect.name == "postgresql"
+        prepare = functools.partial(kind.prepare, uow.cpni.pinned_sealer(), now) if copy else parse_pool.whole
+        source = parse_pool.chunks(reader, rows, lines.name)
+        check = functools.partial(_check, conn, kind, lines.name)
+        jobs = parse_pool.jobs_for(lines.size, jobs)
+        for keys, payload in parse_pool.prepared(source, parse_pool.Steps(parse, prepare), check, jobs):
+            if isinstance(payload, bytes):
+                records += kind.write_prepared(uow.cpni, keys, payload)
+            else:
+                records += kind.write(uow.cpni, payload, [now] * len(payload))
+            customers.add(key.customer_id for key in keys)
             progress(lines.unreported())
         summary = ImportSummary(records, customers.count(), lines.digest.hexdigest())
         details = {"kind": kind.name, "file": path.name, **asdict(summary)}
@@ -104,16 +123,7 @@ def import_csv(
     return summary
 
 
-def _batches(conn: Connection, kind: CsvFormat[R], lines: _Lines, jobs: int) -> Iterator[Numbered[R]]:
-    reader = csv.reader(lines)
-    rows = _rows(reader, lines.name)
-    index = _header(next(rows, None), kind, lines.name)
-    parse = functools.partial(_parse, kind.parse, index)
-    source = parse_pool.chunks(reader, rows, lines.name)
-    yield from parse_pool.batches(source, parse, lambda batch: _check(conn, kind, batch, lines.name), jobs, BATCH_SIZE)
-
-
-def _parse(parse: Callable[[Fields], R], index: dict[str, int], values: list[str]) -> R:
+def _parse(parse: Callable[[Fields], R], values: list[str], index: dict[str, int]) -> R:
     return parse(csv_fields.by_column(values, index))
 
 
@@ -124,18 +134,18 @@ def _rows(reader: Any, name: str) -> Iterator[list[str]]:
         raise InvalidInput(f"{name}, line {reader.line_num}: {exc}") from None
 
 
-def _header(values: list[str] | None, kind: CsvFormat[R], name: str) -> dict[str, int]:
+def _header(values: list[str] | None, kind: CsvFormat[R, K], name: str) -> dict[str, int]:
     try:
         return csv_fields.header_index(values, kind.columns, kind.optional)
     except InvalidInput as exc:
         raise InvalidInput(f"{name}, line 1: {exc}") from None
 
 
-def _check(conn: Connection, kind: CsvFormat[R], batch: Numbered[R], name: str) -> None:
+def _check(conn: Connection, kind: CsvFormat[Any, Any], name: str, chunk: Numbered[Any]) -> None:
     try:
-        csv_fields.check_customers_known(conn, batch)
+        csv_fields.check_customers_known(conn, chunk)
         if kind.check is not None:
-            kind.check(conn, batch)
+            kind.check(conn, chunk)
     except InvalidInput as exc:
         raise InvalidInput(f"{name}, {exc}") from None
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import csv
 import functools
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -30,7 +30,16 @@ from cpniguard.actors import Actor
 from cpniguard.audit.model import AuditEntry
 from cpniguard.calendar import start_of_day
 from cpniguard.clock import Clock
-from cpniguard.customers.model import Customer, CustomerKind, Language, ListingStatus, ServiceCategory, parse_enum
+from cpniguard.customers.model import (
+    Contact,
+    Customer,
+    CustomerKind,
+    Language,
+    ListingStatus,
+    Service,
+    ServiceCategory,
+    parse_enum,
+)
 from cpniguard.customers.service import NewCustomer, build_customer
 from cpniguard.db import bulk
 from cpniguard.db import tables as t
@@ -53,10 +62,8 @@ CUSTOMER_COLUMNS = (
     "customer_since",
 )
 OPTIONAL = frozenset(CUSTOMER_COLUMNS) - {"name", "telephone_numbers"}
-BATCH_SIZE = 5_000
 SEPARATOR = ";"  # between the numbers, addresses or services of one field
 
-Numbered = list[tuple[int, Customer]]
 T = TypeVar("T")
 
 
@@ -83,8 +90,19 @@ def import_customers(
     with new_uow() as uow, _Lines.open(path) as lines:
         conn = uow.connection
         bulk.prepare_for_bulk(conn)
-        for batch in _batches(conn, lines, now, parse_pool.jobs_for(lines.size, jobs)):
-            _write(conn, [customer for _, customer in batch], counts)
+        copy = conn.dialect.name == "postgresql"
+        reader = csv.reader(lines)
+        rows = _rows(reader, lines.name)
+        index = _header(next(rows, None), lines.name)
+        steps: parse_pool.Steps[Customer, CustomerId, _CopyRows | list[Customer]]
+        steps = parse_pool.Steps(functools.partial(_parse, index, now), _as_copy if copy else _as_objects)
+        source = parse_pool.chunks(reader, rows, lines.name)
+        check = functools.partial(_check, conn, lines.name)
+        for _, payload in parse_pool.prepared(source, steps, check, parse_pool.jobs_for(lines.size, jobs)):
+            if isinstance(payload, _CopyRows):
+                _write_copy(conn, payload, counts)
+            else:
+                _write(conn, payload, counts)
             progress(lines.unreported())
         summary = CustomerImportSummary(counts[0], counts[1], counts[2], lines.digest.hexdigest())
         details = {"file": path.name, **asdict(summary)}
@@ -96,29 +114,54 @@ def import_customers(
 
 def _write(conn: Connection, customers: Sequence[Customer], counts: list[int]) -> None:
     if not customers:
-        return  # the last batch of a file of whole batches
+        return  # the last chunk of a file of whole chunks
     c = customers
     counts[0] += bulk.insert_columns(
         conn,
         t.customers,
-        id=[x.id for x in c],
-        name=[x.name for x in c],
-        kind=[x.kind for x in c],
-        language=[x.language for x in c],
-        listing_status=[x.listing_status for x in c],
-        created_at=[x.created_at for x in c],
+        **{name: [getattr(x, name) for x in c] for name in CUSTOMER_FIELDS},
     )
     counts[1] += bulk.insert_records(conn, t.services, [s for x in c for s in x.services])
     counts[2] += bulk.insert_records(conn, t.contacts, [k for x in c for k in x.contacts])
 
 
-def _batches(conn: Connection, lines: _Lines, now: datetime, jobs: int) -> Iterator[Numbered]:
-    reader = csv.reader(lines)
-    rows = _rows(reader, lines.name)
-    index = _header(next(rows, None), lines.name)
-    parse = functools.partial(_parse, index, now)
-    source = parse_pool.chunks(reader, rows, lines.name)
-    yield from parse_pool.batches(source, parse, lambda batch: _check(conn, batch, lines.name), jobs, BATCH_SIZE)
+CUSTOMER_FIELDS = ("id", "name", "kind", "language", "listing_status", "created_at")
+SERVICE_FIELDS = tuple(f.name for f in fields(Service))
+CONTACT_FIELDS = tuple(f.name for f in fields(Contact))
+
+
+@dataclass(frozen=True)
+class _CopyRows:
+    """A chunk's accounts in COPY's text format, made in a worker: one block per table."""
+
+    customers: bytes
+    services: bytes
+    contacts: bytes
+    counts: tuple[int, int, int]
+
+
+def _as_copy(customers: list[Customer]) -> tuple[list[CustomerId], _CopyRows]:
+    services = [s for c in customers for s in c.services]
+    contacts = [k for c in customers for k in c.contacts]
+    rows = _CopyRows(
+        bulk.copy_text([[getattr(c, n) for n in CUSTOMER_FIELDS] for c in customers]),
+        bulk.copy_text([[getattr(s, n) for n in SERVICE_FIELDS] for s in services]),
+        bulk.copy_text([[getattr(k, n) for n in CONTACT_FIELDS] for k in contacts]),
+        (len(customers), len(services), len(contacts)),
+    )
+    return [c.id for c in customers], rows
+
+
+def _as_objects(customers: list[Customer]) -> tuple[list[CustomerId], list[Customer]]:
+    return [c.id for c in customers], customers
+
+
+def _write_copy(conn: Connection, rows: _CopyRows, counts: list[int]) -> None:
+    bulk.write_copy_text(conn, t.customers, CUSTOMER_FIELDS, rows.customers)
+    bulk.write_copy_text(conn, t.services, SERVICE_FIELDS, rows.services)
+    bulk.write_copy_text(conn, t.contacts, CONTACT_FIELDS, rows.contacts)
+    for i, n in enumerate(rows.counts):
+        counts[i] += n
 
 
 def _parse(index: dict[str, int], now: datetime, values: list[str]) -> Customer:
@@ -132,14 +175,15 @@ def _header(values: list[str] | None, name: str) -> dict[str, int]:
         raise InvalidInput(f"{name}, line 1: {exc}") from None
 
 
-def _check(conn: Connection, batch: Numbered, name: str) -> None:
-    """A given id names no stored account and no other line of the file."""
-    stored = bulk.existing_customers(conn, (c.id for _, c in batch))
+def _check(conn: Connection, name: str, chunk: list[tuple[int, CustomerId]]) -> None:
+    """A given id names no stored account and no other line of the file (the chunks before
+    this one are stored: the transaction holds them)."""
+    stored = bulk.existing_customers(conn, (id_ for _, id_ in chunk))
     seen: set[uuid.UUID] = set()
-    for line, found in batch:
-        if found.id in stored or found.id in seen:
-            raise InvalidInput(f"{name}, line {line}: id: customer {found.id} exists already")
-        seen.add(found.id)
+    for line, found in chunk:
+        if found in stored or found in seen:
+            raise InvalidInput(f"{name}, line {line}: id: customer {found} exists already")
+        seen.add(found)
 
 
 def customer(row: dict[str, str], now: datetime) -> Customer:

@@ -3,9 +3,12 @@
 At a carrier's size (benchmarks/scale.py) an import spent most of its time in Python checking
 fields: libphonenumber for every telephone number, the email syntax, timestamps. Those checks
 need nothing but the row, so chunks of rows go to a pool of processes (forkserver: clean
-children, no copy of this process's database connection or threads), and the records come
-back in file order. This process reads the file (its hash and progress), checks each batch
-against the database and writes it, as before.
+children, no copy of this process's database connection or threads). A worker also prepares
+its chunk for writing (`Steps.prepare`): on PostgreSQL the rows in COPY's text format, call
+detail sealed, because sending the records back as objects cost the writer about as much as
+checking them had (pickling, then COPY's formatting of each row). The chunks come back in file
+order; this process reads the file (its hash and progress), checks each chunk's keys against
+the database (stored ids, known customers) and writes its payload.
 
 The order of refusals is the file's: rows are parsed in order within a chunk, a chunk stops at
 its first bad row, and chunks are consumed in order, so the first bad line of the file is the
@@ -41,27 +44,49 @@ class Chunk:
     unreadable: str | None = None
 
 
-@dataclass
-class Parsed(Generic[R]):
-    """A chunk's records, in order, and the refusal of its first bad line, if any."""
+K = TypeVar("K")  # what the writer checks of a record against the database
+P = TypeVar("P")  # a chunk's records made ready to write
 
-    records: list[tuple[int, R]]
+
+@dataclass
+class Prepared(Generic[K, P]):
+    """A chunk's good records up to its first bad line: (line, key) pairs for the writer's check,
+    the records made ready to write (`payload`), and the refusal of that bad line, if any."""
+
+    keys: list[tuple[int, K]]
+    payload: P
     refused: str | None = None
+
+
+@dataclass(frozen=True)
+class Steps(Generic[R, K, P]):
+    """What a worker does with a chunk: `parse` each row (InvalidInput at a bad one), then
+    `prepare` the chunk's records: their keys, and the payload the writer writes (for PostgreSQL
+    the rows in COPY's text format, so that neither objects nor rows cross back one by one).
+    Module-level functions or partials of them, so that they pickle."""
+
+    parse: Callable[[list[str]], R]
+    prepare: Callable[[list[R]], tuple[list[K], P]]
 
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def parse_chunk(parse: Callable[[list[str]], R], chunk: Chunk) -> Parsed[R]:
-    """Runs in a worker (or here): the records of the chunk up to its first bad row."""
-    records: list[tuple[int, R]] = []
+def prepare_chunk(steps: Steps[R, K, P], chunk: Chunk) -> Prepared[K, P]:
+    """Runs in a worker (or here): the chunk's records up to its first bad row, prepared."""
+    records: list[R] = []
+    lines: list[int] = []
+    refused = chunk.unreadable
     for line, values in chunk.rows:
         try:
-            records.append((line, parse(values)))
+            records.append(steps.parse(values))
         except InvalidInput as exc:
-            return Parsed(records, f"{chunk.name}, line {line}: {exc}")
-    return Parsed(records, chunk.unreadable)
+            refused = f"{chunk.name}, line {line}: {exc}"
+            break
+        lines.append(line)
+    keys, payload = steps.prepare(records)
+    return Prepared(list(zip(lines, keys, strict=True)), payload, refused)
 
 
 def chunks(reader: Any, rows: Iterator[list[str]], name: str, size: int | None = None) -> Iterator[Chunk]:
@@ -82,32 +107,43 @@ def chunks(reader: Any, rows: Iterator[list[str]], name: str, size: int | None =
     yield chunk
 
 
-def parsed(
-    source: Iterator[Chunk], parse: Callable[[list[str]], R], jobs: int
-) -> Iterator[tuple[int, R] | InvalidInput]:
-    """(line, record) in file order; a refusal comes as an InvalidInput, after which the caller
-    stops. `parse` must be picklable (a module-level function or a partial of one) when jobs > 1."""
+def prepared(
+    source: Iterator[Chunk], steps: Steps[R, K, P], check: Callable[[list[tuple[int, K]]], None], jobs: int
+) -> Iterator[tuple[list[K], P]]:
+    """Each chunk's keys and payload, in file order, after `check` against the database (which
+    raises InvalidInput naming the line). At a bad line the records before it are checked first,
+    so the file's first bad line is the one named. The caller writes each chunk before it asks
+    for the next: a check sees the chunks before it in the database."""
+    for done in _prepared(source, steps, jobs):
+        if done.keys:
+            check(done.keys)
+        if done.refused is not None:
+            raise InvalidInput(done.refused)
+        yield [key for _, key in done.keys], done.payload
+
+
+def _prepared(source: Iterator[Chunk], steps: Steps[R, K, P], jobs: int) -> Iterator[Prepared[K, P]]:
     if jobs <= 1:
         for chunk in source:
-            yield from _flat(parse_chunk(parse, chunk))
+            yield prepare_chunk(steps, chunk)
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)  # imported once by the server, not by each worker
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        pending: deque[Future[Parsed[R]]] = deque()
+        pending: deque[Future[Prepared[K, P]]] = deque()
         try:
             for chunk in source:
-                pending.append(pool.submit(parse_chunk, parse, chunk))
+                pending.append(pool.submit(prepare_chunk, steps, chunk))
                 if len(pending) >= 2 * jobs:
-                    yield from _flat(_result(pending.popleft()))
+                    yield _result(pending.popleft())
             while pending:
-                yield from _flat(_result(pending.popleft()))
+                yield _result(pending.popleft())
         finally:  # the caller stopped at a refusal: chunks not started are dropped
             for waiting in pending:
                 waiting.cancel()
 
 
-def _result(future: Future[Parsed[R]]) -> Parsed[R]:
+def _result(future: Future[Prepared[K, P]]) -> Prepared[K, P]:
     try:
         return future.result()
     except BrokenProcessPool:
@@ -116,37 +152,9 @@ def _result(future: Future[Parsed[R]]) -> Parsed[R]:
         ) from None
 
 
-def _flat(done: Parsed[R]) -> Iterator[tuple[int, R] | InvalidInput]:
-    yield from done.records
-    if done.refused is not None:
-        yield InvalidInput(done.refused)
-
-
-Numbered = list[tuple[int, R]]
-
-
-def batches(
-    source: Iterator[Chunk],
-    parse: Callable[[list[str]], R],
-    check: Callable[[Numbered[R]], None],
-    jobs: int,
-    size: int,
-) -> Iterator[Numbered[R]]:
-    """Batches of `size` parsed records, each checked against the database by `check` (which
-    raises InvalidInput naming the line) before it is yielded. At a bad line the records before
-    it in its batch are checked first, so the file's first bad line is the one named."""
-    batch: Numbered[R] = []
-    for item in parsed(source, parse, jobs):
-        if isinstance(item, InvalidInput):
-            check(batch)
-            raise item
-        batch.append(item)
-        if len(batch) == size:
-            check(batch)
-            yield batch
-            batch = []
-    check(batch)
-    yield batch
+def whole(records: list[R]) -> tuple[list[R], list[R]]:
+    """`Steps.prepare` when the records themselves are written (SQLite): keys and payload."""
+    return records, records
 
 
 def jobs_for(path_size: int, jobs: int | None) -> int:
