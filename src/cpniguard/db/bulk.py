@@ -221,6 +221,18 @@ def existing_customers(conn: Connection, ids: Iterable[uuid.UUID]) -> set[uuid.U
     return found
 
 
+def unknown_customers(conn: Connection, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The ids among `ids` that name no stored customer: none, in a good file, so PostgreSQL
+    sends back nothing (a file of calls names each customer many times)."""
+    given = set(ids)
+    if conn.dialect.name == "postgresql":
+        query = text(
+            "SELECT u FROM unnest(CAST(:ids AS uuid[])) AS u WHERE NOT EXISTS (SELECT FROM customers WHERE id = u)"
+        )
+        return set(conn.execute(query, {"ids": list(given)}).scalars().all())
+    return given - existing_customers(conn, given)
+
+
 def existing_bills(conn: Connection, keys: Iterable[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
     """The (customer, period) pairs among `keys` that already have a bill."""
     c = t.bills.c

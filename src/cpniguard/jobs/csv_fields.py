@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from cpniguard.customers.model import normalise_telephone_number, parse_enum
 from cpniguard.customers.records import PERIOD, Bill, CallDetailRecord, Direction
 from cpniguard.db import bulk
+from cpniguard.db.cpni_sealing import BillKey, CallKey
 from cpniguard.errors import InvalidInput
 from cpniguard.ids import CustomerId, new_id
 
@@ -141,14 +142,16 @@ def bill(row: dict[str, str]) -> Bill:
     )
 
 
-def check_customers_known(conn: Connection, batch: Sequence[tuple[int, CallDetailRecord | Bill]]) -> None:
-    known = bulk.existing_customers(conn, (record.customer_id for _, record in batch))
+def check_customers_known(
+    conn: Connection, batch: Sequence[tuple[int, CallKey | BillKey | CallDetailRecord | Bill]]
+) -> None:
+    unknown = bulk.unknown_customers(conn, (record.customer_id for _, record in batch))
     for line, record in batch:
-        if record.customer_id not in known:
+        if record.customer_id in unknown:
             raise InvalidInput(f"line {line}: customer_id: unknown customer {record.customer_id}")
 
 
-def check_no_second_bill(conn: Connection, batch: Sequence[tuple[int, Bill]]) -> None:
+def check_no_second_bill(conn: Connection, batch: Sequence[tuple[int, BillKey | Bill]]) -> None:
     """One bill per customer and period (the table's unique key), checked before writing."""
     stored = bulk.existing_bills(conn, ((b.customer_id, b.period) for _, b in batch))
     seen: set[tuple[uuid.UUID, str]] = set()
