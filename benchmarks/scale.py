@@ -317,14 +317,15 @@ def _within(name: str, ours: float, floor: float, baseline: str, unit: str = "s"
     )
 
 
-def _import_results(kind: str, size: str, rows: int, run: Run, floor: float) -> list[Result]:
+def _import_results(kind: str, size: str, rows: int, run: Run, floor: float, settings: str) -> list[Result]:
     rate, bare_rate = rows / run.seconds, rows / floor
     return [
         Result(
             f"scale.import.{kind}.{size}",
             rounded(rate),
             "rows/s",
-            f"bare COPY of the same CSV as text {bare_rate:,.0f} rows/s; ours {run.seconds:.0f} s for {rows:,} rows",
+            f"bare COPY of the same CSV as text {bare_rate:,.0f} rows/s; ours {run.seconds:.0f} s for {rows:,} rows "
+            f"(PostgreSQL {settings})",
             rounded(ratio(False, rate, bare_rate)),
             "streams (see .rss)",
             run.flat(),
@@ -367,8 +368,22 @@ def run(options: Options) -> list[Result]:
         calls.unlink(missing_ok=True)
 
 
+SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "synchronous_commit")
+
+
+def server_settings(url: str) -> str:
+    """The server's settings that decide a bulk load's pace, for the record beside the figures."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)", [list(SETTINGS)]
+        )
+        return ", ".join(f"{name}={value}" for name, value in sorted(rows.fetchall()))
+
+
 def _measure(url: str, work: Path, customers: int, cdrs: int, size: str, year: int) -> list[Result]:
     http_server.cli(url, work, "init", "--json")
+    settings = server_settings(url)
+    say(f"  PostgreSQL: {settings}")
     results: list[Result] = []
     for kind, path, rows in (("customers", work / "customers.csv", customers), ("cdrs", work / "cdrs.csv", cdrs)):
         done, _ = measured(url, work, "import", kind, str(path), "--json")
@@ -377,7 +392,7 @@ def _measure(url: str, work: Path, customers: int, cdrs: int, size: str, year: i
             f"  import {kind}: {rows:,} rows in {done.seconds:.0f} s, peak RSS {done.peak_mb:.0f} MB "
             f"(at a quarter {done.early_mb():.0f} MB); bare COPY {floor:.1f} s"
         )
-        results += _import_results(kind, size, rows, done, floor)
+        results += _import_results(kind, size, rows, done, floor, settings)
     start = time.perf_counter()
     allowed = seed_consent(url)
     settings = load_settings(
