@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 import os
 import subprocess
 import threading
@@ -381,35 +382,47 @@ def server_settings(url: str) -> str:
 
 
 def _measure(url: str, work: Path, customers: int, cdrs: int, size: str, year: int) -> list[Result]:
+    """The imports first and last, the reads between them at the full count of customers: the
+    import of call detail, the longest part at full size, comes last, and each figure is printed
+    as it is made (`_kept`), so a run stopped during that import keeps the others."""
     http_server.cli(url, work, "init", "--json")
     settings = server_settings(url)
     say(f"  PostgreSQL: {settings}")
-    results: list[Result] = []
-    for kind, path, rows in (("customers", work / "customers.csv", customers), ("cdrs", work / "cdrs.csv", cdrs)):
-        done, _ = measured(url, work, "import", kind, str(path), "--json")
-        floor = bare_copy(url, path)
-        say(
-            f"  import {kind}: {rows:,} rows in {done.seconds:.0f} s, peak RSS {done.peak_mb:.0f} MB "
-            f"(at a quarter {done.early_mb():.0f} MB); bare COPY {floor:.1f} s"
-        )
-        results += _import_results(kind, size, rows, done, floor, settings)
+    results = _kept(_import(url, work, "customers", work / "customers.csv", customers, size, settings))
     start = time.perf_counter()
     allowed = seed_consent(url)
-    settings = load_settings(
+    settings_app = load_settings(
         {},
         database_url=url,
         audit_key_file=str(work / "cpniguard-audit.key"),
         cpni_key_file=str(work / "cpniguard-cpni.key"),
     )
-    app = build(settings)
+    app = build(settings_app)
     seed_ledger(app, customers)
     say(f"  seeded consent state and {customers:,} ledger entries in {time.perf_counter() - start:.0f} s")
-    results.append(_audience(app, url, size, allowed))
+    results += _kept([_audience(app, url, size, allowed)])
     app.close()
     started, _ = measured(url, work, "--help")  # what a command costs before it does anything
     say(f"  a command's start (cpniguard --help): {started.seconds:.1f} s, {started.peak_mb:.0f} MB")
-    results += _verify(url, work, size, started.seconds)
-    results.append(_certification(url, work, size, year, started.seconds))
+    results += _kept(_verify(url, work, size, started.seconds))
+    results += _kept([_certification(url, work, size, year, started.seconds)])
+    results += _kept(_import(url, work, "cdrs", work / "cdrs.csv", cdrs, size, settings))
+    return results
+
+
+def _import(url: str, work: Path, kind: str, path: Path, rows: int, size: str, settings: str) -> list[Result]:
+    done, _ = measured(url, work, "import", kind, str(path), "--json")
+    floor = bare_copy(url, path)
+    say(
+        f"  import {kind}: {rows:,} rows in {done.seconds:.0f} s, peak RSS {done.peak_mb:.0f} MB "
+        f"(at a quarter {done.early_mb():.0f} MB); bare COPY {floor:.1f} s"
+    )
+    return _import_results(kind, size, rows, done, floor, settings)
+
+
+def _kept(results: list[Result]) -> list[Result]:
+    for result in results:
+        say(f"  result: {json.dumps(result.as_json())}")
     return results
 
 
