@@ -1,9 +1,9 @@
-"""CSV import of CPNI: call detail records and bills, streamed and written in batches.
+"""CSV import of CPNI: call detail records and bills, streamed and written in chunks.
 
 A file is one unit of work. The first bad row raises InvalidInput naming its line, and the
 rollback leaves every table as it was (rule 7: nothing half-written). Rows are checked
-against the database batch by batch; earlier batches of the same file are already in the
-transaction, so a bill repeated anywhere in the file is caught too.
+against the database chunk by chunk (jobs/parse_pool.py); earlier chunks of the same file are
+already in the transaction, so a bill repeated anywhere in the file is caught too.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""CSV import of customer accounts from a carrier's billing export, streamed and written in batches.
+"""CSV import of customer accounts from a carrier's billing export, streamed and written in chunks.
 
 One line is one account: its name, telephone numbers (the first is the number of the services,
 DEF-6), email addresses, postal address and services, each checked exactly as when staff open
@@ -8,7 +8,7 @@ tenure run from it.
 
 A file is one unit of work, as for call detail (jobs/cpni_import.py): the first bad line
 raises InvalidInput naming it, and the rollback leaves every table as it was. A given id that
-is stored already, or repeated anywhere in the file, is refused by its line: earlier batches
+is stored already, or repeated anywhere in the file, is refused by its line: earlier chunks
 of the file are in the transaction, so the database answers for them and memory stays flat.
 The ledger gets one entry for the file, with its SHA-256, not one per account.
 """
