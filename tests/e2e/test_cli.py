@@ -188,3 +188,24 @@ def test_notify_5_contacts_change_announces_to_the_old_email_and_notifications_l
     assert "ada@new.example" not in email_notice["body"] and email_notice["status"] == "pending"
     code, _, err = cli("contacts", "change", customer, "--email", "x@y.example", "--phone", "+12025550100")
     assert code == 2 and err.count("\n") == 1 and "exactly one" in err
+
+
+def test_a_fault_of_ours_exits_1_with_a_masked_traceback_and_no_personal_data(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rule 9 for the CLI's own crashes: an unexpected exception's text (here a telephone number
+    and an email address, as a driver's message might carry them) is masked like a log line."""
+    customer = new_customer(cli)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("lookup failed for +12025550143 <jane.doe@example.com>")
+
+    monkeypatch.setattr("cpniguard.cli.registry.show_customer", broken)
+    code, out, err = cli("customers", "show", customer)
+    assert code == 1 and out == ""
+    assert err.splitlines()[-1] == (
+        "error: internal error (RuntimeError): the command stopped; the masked traceback is above"
+    )
+    assert "Traceback (most recent call last)" in err and "RuntimeError: lookup failed for" in err
+    assert "+12025550143" not in err and "jane.doe@example.com" not in err
+    assert "+*********43" in err and "j***@example.com" in err
