@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cpniguard.db.engine import application_name, make_engine
 from tests.e2e.test_cli import Cli, new_customer
 
 
@@ -94,3 +95,29 @@ def test_a_backup_of_one_backend_is_refused_by_the_other(cli: Cli, tmp_path: Pat
     other.write_bytes(header + b"\x00" * 100)
     code, _, err = cli("restore", str(other), "--force")
     assert code == 2 and "not" in err and err.count("\n") == 1
+
+
+def test_a_restore_on_postgresql_waits_for_the_api_and_workers_to_stop(cli: Cli, tmp_path: Path) -> None:
+    """A running process of the same data (its connections are named for it) stops a restore
+    with exit 2 and nothing changed; once it is gone, the same restore goes through."""
+    if cli.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL names its sessions; SQLite's restore runs under the file's own locks")
+    kept = new_customer(cli)
+    made = cli.json("backup", "--out", str(tmp_path / "b"))
+    later = new_customer(cli, "--name", "Grace Hopper")
+    running = make_engine(cli.url)  # as `cpniguard serve` or `cpniguard worker` would hold one
+    try:
+        with running.connect():
+            code, out, err = cli("restore", made["backup"], "--force")
+            assert code == 2 and out == "" and err.count("\n") == 1
+            assert "1 other cpniguard connection(s)" in err and "stop the API and the workers" in err
+            assert cli("customers", "show", later)[0] == 0  # nothing was restored
+    finally:
+        running.dispose()
+    assert cli.json("restore", made["backup"], "--force")["recorded"] is True
+    assert cli("customers", "show", later)[0] == 2 and cli("customers", "show", kept)[0] == 0
+
+
+def test_each_schema_s_processes_are_named_apart() -> None:
+    assert application_name("postgresql://h/db") == "cpniguard"
+    assert application_name("postgresql://h/db?options=-c%20search_path%3Dt_1") == "cpniguard/t_1"

@@ -37,7 +37,8 @@ def restore(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Replace the database's content with a backup, in one transaction (nothing half-written).
-    Stop the API and workers first. The audit signing key is not restored: keep the one you have.
+    Stop the API and workers first (on PostgreSQL a restore refuses while they are connected).
+    The audit signing key is not restored: keep the one you have.
     The restore is then recorded in the restored ledger (admin:backup:restored)."""
     st = state(ctx)
     app = st.app(migrated=False)

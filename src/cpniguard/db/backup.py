@@ -26,16 +26,15 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import URL
 
-from cpniguard.db.engine import is_sqlite
+from cpniguard.db.engine import application_name, is_sqlite, search_path
 from cpniguard.errors import InvalidInput
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Tables every cpniguard database has since the first migration.
 MARKER_TABLES = frozenset({"alembic_version", "audit_entries", "customers"})
-SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([A-Za-z_][A-Za-z0-9_$]*)")
 PG_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
 PG_SCHEMA = re.compile(r"^\d+; \d+ \d+ SCHEMA - (\S+) ")
 
@@ -79,6 +78,8 @@ def restore(engine: Engine, source: Path, force: bool = False) -> BackupFile:
         _check_pg_backup(source, _search_path(engine.url))
     if not force and has_tables(engine):
         raise InvalidInput("the target database is not empty; pass --force to replace its content")
+    if not is_sqlite(engine):
+        _others_connected(engine)
     engine.dispose()  # no pooled connection of ours holds a lock or a stale schema
     if is_sqlite(engine):
         _sqlite_restore(source, _sqlite_path(engine))
@@ -165,10 +166,28 @@ def _sqlite_restore(source: Path, db: Path) -> None:
 
 
 def _search_path(url: URL) -> str | None:
-    options = url.query.get("options", "")
-    text = " ".join(options) if isinstance(options, tuple) else options
-    found = SEARCH_PATH.search(text)
-    return found.group(1) if found else None
+    return search_path(url)
+
+
+def _others_connected(engine: Engine) -> None:
+    """A restore under running API processes or workers would have them write into the data it
+    replaces, or just after, on top of a ledger head they read before: they must be stopped.
+    Their connections are named (`engine.application_name`); this process's pool is closed first."""
+    engine.dispose()
+    with engine.connect() as conn:
+        others = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": application_name(engine.url)},
+        ).scalar_one()
+    engine.dispose()
+    if others:
+        raise InvalidInput(
+            f"{others} other cpniguard connection(s) to this database are open: stop the API and the "
+            "workers before a restore"
+        )
 
 
 def _pg_binary(tool: str) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 DEFAULT_URL = "sqlite:///cpniguard.db"
 
@@ -32,8 +33,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A server that does not answer must fail the request within seconds, not hang a worker.
     # No ping before each use (a round trip per transaction on the hot path): a connection
     # that died fails its statement, is discarded by the pool, and the request answers 503.
-    connect_args = {"connect_timeout": 5}
+    connect_args: dict[str, Any] = {"connect_timeout": 5}
+    if "application_name" not in make_url(url).query:
+        connect_args["application_name"] = application_name(url)
     return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=connect_args, **kwargs)
+
+
+SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*([A-Za-z_][A-Za-z0-9_$]*)")
+
+
+def search_path(url: str | URL) -> str | None:
+    """The schema a PostgreSQL URL's `options` names (`-c search_path=...`), if any."""
+    options = make_url(url).query.get("options", "")
+    text = " ".join(options) if isinstance(options, tuple) else options
+    found = SEARCH_PATH.search(text)
+    return found.group(1) if found else None
+
+
+def application_name(url: str | URL) -> str:
+    """What cpniguard's connections call themselves on PostgreSQL (pg_stat_activity), with the
+    schema when the URL names one: a restore finds the processes still using the same data."""
+    schema = search_path(url)
+    return f"cpniguard/{schema}"[:63] if schema else "cpniguard"
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
