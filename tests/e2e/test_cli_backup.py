@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from cpniguard.db.engine import application_name, make_engine
 from tests.e2e.test_cli import Cli, new_customer
@@ -116,6 +117,13 @@ def test_a_restore_on_postgresql_waits_for_the_api_and_workers_to_stop(cli: Cli,
         running.dispose()
     assert cli.json("restore", made["backup"], "--force")["recorded"] is True
     assert cli("customers", "show", later)[0] == 2 and cli("customers", "show", kept)[0] == 0
+    # A dump carries no planner statistics: the restore analyses what it brought back.
+    with running.connect() as conn:
+        analysed = conn.execute(
+            text("SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'audit_entries'")
+        ).scalar_one()
+    running.dispose()
+    assert analysed > 0
 
 
 def test_each_schema_s_processes_are_named_apart() -> None:

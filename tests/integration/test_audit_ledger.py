@@ -138,6 +138,19 @@ def test_a_deleted_entry_leaves_a_gap_named_at_the_next_one(app: App, actor: Act
     assert not result.ok and result.first_bad_seq == 5 and result.problem == "sequence gap: expected 4, found 5"
 
 
+@pytest.mark.parametrize("batch_size", [1, 3, 4, 100])
+def test_a_deleted_run_longer_than_a_batch_is_stepped_over_and_named(app: App, actor: Actor, batch_size: int) -> None:
+    """Batches are ranges of seqs (audit_scan.chain_rows): a range with no entry left in it
+    jumps to the next stored one; the entries after the run are still read and counted."""
+    some_decisions(app, actor, 20)
+    _tamper(app, 5, "DELETE FROM audit_entries")  # the append-only triggers go with the first
+    with app.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE seq BETWEEN 6 AND 13"))
+    result = verify(app.uow(), app.verifier, batch_size=batch_size)
+    assert not result.ok and result.first_bad_seq == 14 and result.problem == "sequence gap: expected 5, found 14"
+    assert result.entries == 21 - 9
+
+
 def test_an_entry_tampered_into_unreadable_text_is_still_named_and_shown(app: App, actor: Actor) -> None:
     some_decisions(app, actor, 3)
     _tamper(app, 2, "UPDATE audit_entries SET at = 'yesterday', details = 'not json'")
