@@ -183,15 +183,10 @@ def normalise_telephone_number(text: str) -> str:
     national prefix "1" cannot start them), and it is most of the cost of an import's line.
     tests/unit/test_telephone_fast_path.py holds both paths to the same answers."""
     if NANP_E164.fullmatch(text):
-        if _valid_nanp(text):
+        if phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=int(text[2:]))):
             return text
         raise InvalidInput(f"not a valid E.164 telephone number: {text!r}")
     return _normalise_telephone_number(text)
-
-
-@functools.lru_cache(maxsize=256)  # an account's number comes twice: its contact and its service's
-def _valid_nanp(text: str) -> bool:
-    return bool(phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=1, national_number=int(text[2:]))))
 
 
 NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")

@@ -75,7 +75,7 @@ def restore(engine: Engine, source: Path, force: bool = False) -> BackupFile:
     if is_sqlite(engine):
         _check_sqlite_backup(source)
     else:
-        _check_pg_backup(source, _search_path(engine.url))
+        _check_pg_backup(source, search_path(engine.url))
     if not force and has_tables(engine):
         raise InvalidInput("the target database is not empty; pass --force to replace its content")
     if not is_sqlite(engine):
@@ -166,10 +166,6 @@ def _sqlite_restore(source: Path, db: Path) -> None:
 # PostgreSQL
 
 
-def _search_path(url: URL) -> str | None:
-    return search_path(url)
-
-
 def _others_connected(engine: Engine) -> None:
     """A restore under running API processes or workers would have them write into the data it
     replaces, or just after, on top of a ledger head they read before: they must be stopped.
@@ -223,7 +219,7 @@ def _first_line(text: str) -> str:
 
 
 def _pg_dump(url: URL, tmp: Path) -> None:
-    schema = _search_path(url)
+    schema = search_path(url)
     args = ["--format=custom", f"--file={tmp}", *([f"--schema={schema}"] if schema else [])]
     command, env = _pg_command("pg_dump", url, *args)
     done = _run(command, env)
@@ -256,7 +252,7 @@ def _pg_restore(url: URL, source: Path) -> None:
     """The schema is emptied and filled again in one psql transaction, fed by pg_restore as it
     reads the archive. Not `pg_restore --clean`: its drops start with the constraints of the
     month partitions of call detail (0011), which PostgreSQL refuses to drop on their own."""
-    schema = _search_path(url) or "public"
+    schema = search_path(url) or "public"
     quoted = '"' + schema.replace('"', '""') + '"'
     clean = f"DROP SCHEMA IF EXISTS {quoted} CASCADE;\n"
     if schema not in _pg_schemas(source):  # the archive makes its schema itself when it holds it

@@ -112,10 +112,19 @@ def hold_keys_exclusively(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": KEY_LOCK})
 
 
+def _call_items(records: Sequence[CallDetailRecord]) -> list[tuple[bytes, bytes]]:
+    """(associated data, plaintext) of each record, for the sealer."""
+    return [(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records]
+
+
+def _bill_items(bills: Sequence[Bill]) -> list[tuple[bytes, bytes]]:
+    return [(bill_associated(b.id, b.customer_id, b.period), bill_plaintext(b)) for b in bills]
+
+
 def write_call_detail(
     conn: Connection, sealer: CpniSealer, records: Sequence[CallDetailRecord], imported_at: Sequence[datetime]
 ) -> int:
-    sealed = [(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records]
+    sealed = _call_items(records)
     clear = {"started_at": [r.started_at for r in records]}
     return _write_sealed(conn, sealer, CALL_DETAIL, records, imported_at, sealed, clear)
 
@@ -145,13 +154,13 @@ def prepare_call_detail(
 ) -> tuple[list[CallKey], bytes]:
     """Records sealed and in COPY's text format (`bulk.copy_text`), ready for `write_prepared`:
     done by an import's worker processes, with a sealer pinned to the key the writer holds."""
-    key, sealed = sealer.seal([(cdr_associated(r.id, r.customer_id, r.started_at), cdr_plaintext(r)) for r in records])
+    key, sealed = sealer.seal(_call_items(records))
     rows = [(r.id, r.customer_id, imported_at, key, v, r.started_at) for r, v in zip(records, sealed, strict=True)]
     return [CallKey(r.customer_id, r.started_at) for r in records], bulk.copy_text(rows)
 
 
 def prepare_bills(sealer: CpniSealer, imported_at: datetime, bills: Sequence[Bill]) -> tuple[list[BillKey], bytes]:
-    key, sealed = sealer.seal([(bill_associated(b.id, b.customer_id, b.period), bill_plaintext(b)) for b in bills])
+    key, sealed = sealer.seal(_bill_items(bills))
     rows = [(b.id, b.customer_id, imported_at, key, v, b.period) for b, v in zip(bills, sealed, strict=True)]
     return [BillKey(b.customer_id, b.period) for b in bills], bulk.copy_text(rows)
 
@@ -169,7 +178,7 @@ def pinned_sealer(conn: Connection, sealer: CpniSealer) -> CpniSealer:
 
 
 def write_bills(conn: Connection, sealer: CpniSealer, bills: Sequence[Bill], imported_at: Sequence[datetime]) -> int:
-    sealed = [(bill_associated(b.id, b.customer_id, b.period), bill_plaintext(b)) for b in bills]
+    sealed = _bill_items(bills)
     return _write_sealed(conn, sealer, BILLS, bills, imported_at, sealed, {"period": [b.period for b in bills]})
 
 
